@@ -1,0 +1,1 @@
+"""Turning PDF files into page text, sections and chunks."""

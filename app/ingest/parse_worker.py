@@ -1,0 +1,154 @@
+"""Run :func:`app.ingest.pdf_text.read_pdf` in a child process.
+
+Why: PDFium is C++ and PDFs are hostile input. A crafted or damaged file can crash the
+process (segfault, abort), loop forever or eat all memory. In a child process, with an
+address-space limit (RLIMIT_AS) and a wall-clock timeout, any of these fails that one
+file with a :class:`PdfError` and the application carries on.
+
+The child streams pages back in small batches (plain tuples, not dataclasses, so pickling
+stays cheap and no single huge message is built), which also gives live page progress.
+Children are started with the ``spawn`` method: never ``fork`` from a process that may hold
+Qt, torch or llama.cpp threads.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from app.errors import Cancelled, DossierError, PasswordRequired, PdfError
+from app.ingest.pdf_text import OutlineEntry, ParsedPdf, read_pdf
+from app.types import CancelToken, PageText, Progress, ProgressFn
+
+#: Test hook (also settable as the ``test_hook`` argument): "abort", "hang" or "alloc"
+#: makes the child crash, hang or blow its memory limit before reading.
+HOOK_ENV = "DOSSIER_PARSE_TEST_HOOK"
+BATCH_PAGES = 16
+POLL_S = 0.05
+
+_ERRORS: dict[str, type[DossierError]] = {"PasswordRequired": PasswordRequired, "PdfError": PdfError}
+
+
+def parse_in_subprocess(path: Path | str, password: str | None = None, timeout_s: float = 120,
+                        memory_mb: int = 2048, cancel: CancelToken | None = None,
+                        on_progress: ProgressFn | None = None, *, test_hook: str | None = None) -> ParsedPdf:
+    """``read_pdf`` isolated in a child process; crash/hang/out-of-memory -> PdfError,
+    cancel -> :class:`Cancelled` (the child is killed within ~50 ms)."""
+    path = Path(path)
+    hook = test_hook if test_hook is not None else os.environ.get(HOOK_ENV, "")
+    ctx = mp.get_context("spawn")
+    recv_conn, send_conn = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(str(path), password, memory_mb, send_conn, hook),
+                       name=f"dossier-parse-{path.name}", daemon=True)
+    proc.start()
+    send_conn.close()  # the parent only reads; EOF then means the child is gone
+    try:
+        return _collect(proc, recv_conn, path, timeout_s, cancel, on_progress)
+    finally:
+        recv_conn.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        proc.close()
+
+
+def _collect(proc: Any, conn: Any, path: Path, timeout_s: float, cancel: CancelToken | None,
+             on_progress: ProgressFn | None) -> ParsedPdf:
+    """Read the child's messages until it is done, fails, dies, times out or is cancelled."""
+    deadline = time.monotonic() + timeout_s
+    pages: list[PageText] = []
+    while True:
+        if cancel is not None and cancel.cancelled:
+            proc.kill()
+            raise Cancelled()
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise PdfError(f"{path.name} could not be read safely: reading took longer than {timeout_s:g} s; "
+                           "the file may be damaged. Re-export the PDF and try again.")
+        if not conn.poll(POLL_S):
+            continue
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            raise _died(proc, path) from None
+        kind = msg[0]
+        if kind == "pages":
+            _, rows, total = msg
+            pages.extend(PageText(page=len(pages) + i, text=t, has_text=h) for i, (t, h) in enumerate(rows))
+            if on_progress is not None:
+                on_progress(Progress("parse", len(pages), total, "pages", document=path.name))
+        elif kind == "done":
+            return _rebuild(msg[1], pages)
+        elif kind == "error":
+            raise _ERRORS.get(msg[1], PdfError)(msg[2])
+
+
+def _died(proc: Any, path: Path) -> PdfError:
+    proc.join(2)
+    code = proc.exitcode
+    how = f"the reader crashed (signal {-code})" if code is not None and code < 0 else f"the reader stopped (exit {code})"
+    return PdfError(f"{path.name} could not be read safely: {how}; the file may be damaged. "
+                    "Re-export or repair the PDF and try again.")
+
+
+def _rebuild(meta: dict[str, Any], pages: list[PageText]) -> ParsedPdf:
+    outline = [OutlineEntry(*row) for row in meta.pop("outline")]
+    return ParsedPdf(pages=pages, outline=outline, **meta)
+
+
+# -- child side -----------------------------------------------------------------------
+
+def _child(path: str, password: str | None, memory_mb: int, conn: Any, hook: str) -> None:
+    """Entry point of the child process (must stay importable at module level for spawn)."""
+    _limit_memory(memory_mb)
+    try:
+        _run_hook(hook)
+        batch: list[tuple[str, bool]] = []
+
+        def on_page(page: PageText, total: int) -> None:
+            batch.append((page.text, page.has_text))
+            if len(batch) >= BATCH_PAGES or page.page == total - 1:
+                conn.send(("pages", list(batch), total))
+                batch.clear()
+
+        doc = read_pdf(path, password=password, on_page=on_page)
+        meta = {"path": doc.path, "sha256": doc.sha256, "title": doc.title, "page_count": doc.page_count,
+                "metadata": doc.metadata, "encrypted": doc.encrypted,
+                "outline": [(o.level, o.title, o.page) for o in doc.outline]}
+        conn.send(("done", meta))
+    except DossierError as exc:
+        conn.send(("error", type(exc).__name__, str(exc)))
+    except MemoryError:
+        conn.send(("error", "PdfError", f"{Path(path).name} could not be read safely: it needed more than "
+                   f"{memory_mb} MB of memory; the file may be damaged."))
+    except BaseException as exc:  # noqa: BLE001 - anything else is reported, never raised
+        conn.send(("error", "PdfError", f"{Path(path).name} could not be read safely: {type(exc).__name__}: "
+                   f"{exc}; the file may be damaged."))
+    finally:
+        conn.close()
+
+
+def _limit_memory(memory_mb: int) -> None:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    limit = int(memory_mb) * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _run_hook(hook: str) -> None:
+    if hook == "abort":
+        os.abort()
+    elif hook == "hang":
+        time.sleep(3600)
+    elif hook == "alloc":
+        hog = []
+        while True:
+            hog.append(bytearray(64 * 1024 * 1024))

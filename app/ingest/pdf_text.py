@@ -1,0 +1,231 @@
+"""Read a PDF into per-page raw text, outline and metadata.
+
+Why pypdfium2: it is the same engine (PDFium) as the viewer's QtPdf, so our character
+offsets are exactly the viewer's highlight offsets; and it is much faster. Measured on
+this machine (2 contended cores), FinanceBench ``AMERICANWATERWORKS_2022_10K.pdf``
+(306 pages, encrypted with an empty user password): pypdfium2 ``get_text_range()``
+≈ 108 pages/s (2.8 s) vs pypdf 7.1 ``extract_text()`` ≈ 7.6 pages/s (40 s), i.e. ~14x.
+pypdf is used only as a fallback for the outline (bookmarks) when PDFium cannot read it.
+
+Page text is kept raw (``\\r\\n`` line breaks, ``\\ufffe`` soft hyphens): offsets into it
+are the currency of the whole application (see :mod:`app.types`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from app.errors import PasswordRequired, PdfError
+from app.types import CancelToken, PageText
+
+log = logging.getLogger(__name__)
+
+#: Pages with fewer non-space characters than this, but with images, count as scanned.
+MIN_TEXT_CHARS = 20
+
+#: ``on_page(page_text, page_count)`` is called after each page is read.
+PageCallback = Callable[[PageText, int], None]
+
+
+@dataclass(frozen=True)
+class OutlineEntry:
+    level: int  # 0 = top level
+    title: str
+    page: int  # 0-based
+
+
+@dataclass
+class ParsedPdf:
+    path: str
+    sha256: str
+    title: str
+    page_count: int
+    pages: list[PageText]
+    outline: list[OutlineEntry] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)
+    encrypted: bool = False
+
+    @property
+    def textless_pages(self) -> list[int]:
+        return [p.page for p in self.pages if not p.has_text]
+
+
+def sha256_file(path: Path | str) -> str:
+    """Hex SHA-256 of the whole file (the document's identity; unchanged files are skipped)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_pdf(path: Path | str, password: str | None = None, cancel: CancelToken | None = None,
+             on_page: PageCallback | None = None) -> ParsedPdf:
+    """Read every page's raw text. Raises PdfError / PasswordRequired with what to do."""
+    path = Path(path)
+    digest = _check_file(path)
+    doc = _open(path, password)
+    try:
+        count = len(doc)
+        if count == 0:
+            raise PdfError(f"{path.name} has no pages. Check that it is the complete document and add it again.")
+        pages: list[PageText] = []
+        for i in range(count):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            page = _read_page(doc, i)
+            pages.append(page)
+            if on_page is not None:
+                on_page(page, count)
+        metadata = {k: v.strip() for k, v in doc.get_metadata_dict().items() if v and v.strip()}
+        outline = _outline(doc, path, password)
+        encrypted = _is_encrypted(doc)
+    finally:
+        doc.close()
+    title = guess_title(metadata.get("Title", ""), pages, path.stem)
+    return ParsedPdf(str(path), digest, title, count, pages, outline, metadata, encrypted)
+
+
+def _check_file(path: Path) -> str:
+    """Fail early, with a plain message, on files that cannot be a PDF; return the hash."""
+    if not path.exists():
+        raise PdfError(f"{path} was not found. Check the path and try again.")
+    if not path.is_file():
+        raise PdfError(f"{path} is not a file. Choose a PDF file.")
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError as exc:
+        raise PdfError(f"{path.name} could not be opened ({exc.strerror}). Check the file's permissions.") from exc
+    if size == 0:
+        raise PdfError(f"{path.name} is empty (0 bytes). Copy the document again and add it again.")
+    if b"%PDF-" not in head:
+        raise PdfError(f"{path.name} is not a PDF file. Only PDF documents can be added.")
+    return sha256_file(path)
+
+
+def _open(path: Path, password: str | None) -> Any:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    try:
+        return pdfium.PdfDocument(str(path), password=password or None)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == raw.FPDF_ERR_PASSWORD:
+            if password:
+                raise PasswordRequired(f"{path.name}: wrong password. Check the password and try again "
+                                       "(CLI: --password).") from exc
+            raise PasswordRequired(f"{path.name} is protected by a password. Pass the password to open it "
+                                   "(CLI: --password).") from exc
+        raise PdfError(f"{path.name} is damaged and could not be read ({exc}). "
+                       "Re-download or re-export the PDF and add it again.") from exc
+
+
+def _read_page(doc: Any, index: int) -> PageText:
+    import pypdfium2 as pdfium
+
+    try:
+        page = doc[index]
+    except pdfium.PdfiumError:
+        log.warning("page %d could not be loaded; treated as having no text", index)
+        return PageText(page=index, text="", has_text=False)
+    try:
+        textpage = page.get_textpage()
+        try:
+            text = textpage.get_text_range()
+        finally:
+            textpage.close()
+        has_text = _has_text(page, text)
+    finally:
+        page.close()
+    return PageText(page=index, text=text, has_text=has_text)
+
+
+def _has_text(page: Any, text: str) -> bool:
+    """A page with (almost) no text is "textless" — a scan, a picture, or blank."""
+    if len(text) >= 4 * MIN_TEXT_CHARS:  # cheap exit for ordinary pages
+        return True
+    non_space = sum(1 for c in text if not c.isspace())
+    if non_space == 0:
+        return False
+    if non_space >= MIN_TEXT_CHARS:
+        return True
+    import pypdfium2.raw as raw
+
+    return not any(True for _ in page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=2))
+
+
+def _is_encrypted(doc: Any) -> bool:
+    import pypdfium2.raw as raw
+
+    return int(raw.FPDF_GetSecurityHandlerRevision(doc.raw)) != -1
+
+
+def _outline(doc: Any, path: Path, password: str | None) -> list[OutlineEntry]:
+    """Bookmarks from PDFium; pypdf only if PDFium fails on them."""
+    try:
+        out = []
+        for bm in doc.get_toc(max_depth=8):
+            dest = bm.get_dest()
+            index = dest.get_index() if dest is not None else None
+            title = " ".join(bm.get_title().split())
+            if index is not None and title:
+                out.append(OutlineEntry(bm.level, title, int(index)))
+        return out
+    except Exception as exc:  # noqa: BLE001 - a bad outline must not fail the document
+        log.info("PDFium outline failed for %s (%s); trying pypdf", path.name, exc)
+        return _outline_pypdf(path, password)
+
+
+def _outline_pypdf(path: Path, password: str | None) -> list[OutlineEntry]:
+    try:
+        import pypdf
+
+        reader = pypdf.PdfReader(str(path))
+        if reader.is_encrypted:
+            reader.decrypt(password or "")
+        out: list[OutlineEntry] = []
+
+        def walk(items: list[Any], level: int) -> None:
+            for item in items:
+                if isinstance(item, list):
+                    walk(item, level + 1)
+                    continue
+                page = reader.get_destination_page_number(item)
+                if page is not None and page >= 0:
+                    out.append(OutlineEntry(level, " ".join(str(item.title).split()), page))
+
+        walk(reader.outline, 0)
+        return out
+    except Exception as exc:  # noqa: BLE001
+        log.info("pypdf outline failed for %s: %s", path.name, exc)
+        return []
+
+
+_JUNK_TITLE = re.compile(r"^(microsoft (word|excel|powerpoint) - |untitled|document\d*$)|\.(docx?|pdf|rtf|html?)$", re.I)
+_BOILERPLATE = re.compile(r"^(united states|securities and exchange commission|washington|form\b|table of contents"
+                          r"|\(?mark one\)?|page \d)", re.I)
+
+
+def guess_title(meta_title: str, pages: list[PageText], stem: str) -> str:
+    """Metadata title unless it is junk (accession numbers, "Microsoft Word - x.docx"),
+    else the registrant's name on a filing's cover, else the first heading-like line."""
+    meta_title = " ".join(meta_title.split())
+    if len(re.findall(r"[A-Za-z]{3,}", meta_title)) >= 1 and not _JUNK_TITLE.search(meta_title):
+        return meta_title[:200]
+    first = next((p.text for p in pages[:2] if p.has_text), "")
+    lines = [re.sub(r"^[\W_]+", "", " ".join(ln.split())) for ln in first.splitlines()[:80]]
+    lines = [ln for ln in lines if ln]
+    for i, ln in enumerate(lines):
+        if "exact name of registrant" in ln.lower() and i > 0:
+            return lines[i - 1][:200]
+    for ln in lines[:40]:
+        if 6 <= len(ln) <= 120 and ln[0].isupper() and re.search(r"[A-Za-z]{3,}", ln) and not _BOILERPLATE.match(ln):
+            return ln
+    return stem

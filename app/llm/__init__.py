@@ -1,0 +1,1 @@
+"""Language model engines: local llama.cpp in its own process, a remote server, and a fake."""

@@ -1,0 +1,1 @@
+"""Sample documents generated on demand (no binary fixtures in the repository)."""
