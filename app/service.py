@@ -45,6 +45,7 @@ class Service:
         self.scheduler = CpuScheduler()
         self._writer_lock = _WriterLock(self.data_dir / "dossier.lock")
         self.read_only = not self._writer_lock.acquire()
+        self._read_only_reason = "" if not self.read_only else self._writer_lock.reason
         self.library = Library(self.data_dir, self.settings, embedder=embedder)
         # a reader must never sweep: the writer's uncommitted vectors would look orphaned
         self.library.may_sweep = not self.read_only
@@ -159,11 +160,17 @@ class Service:
         self.close()
 
     def _require_writer(self, what: str) -> None:
-        if self.read_only:
+        if not self.read_only:
+            return
+        if self._read_only_reason == "busy":
             raise StoreError(
                 f"Cannot {what}: another Dossier window or command is using the data folder {self.data_dir}. "
                 "Close it (or wait for it to finish), then try again."
             )
+        raise StoreError(
+            f"Cannot {what}: the data folder {self.data_dir} is read-only. "
+            "Fix its permissions or choose a writable folder with --data-dir (or DOSSIER_DATA_DIR)."
+        )
 
 
 class _WriterLock:
@@ -172,6 +179,7 @@ class _WriterLock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fh: Any = None
+        self.reason = ""  # "busy" (another process holds it) or "read-only"
 
     def acquire(self) -> bool:
         try:
@@ -181,11 +189,13 @@ class _WriterLock:
         try:
             fh = open(self.path, "a+")
         except OSError:
-            return False  # read-only folder: reading still works
+            self.reason = "read-only"  # reading still works
+            return False
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             fh.close()
+            self.reason = "busy"
             return False
         self._fh = fh
         return True
@@ -197,6 +207,7 @@ class _WriterLock:
             fh = open(self.path, "a+")
             msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
         except OSError:
+            self.reason = "busy"
             return False
         self._fh = fh
         return True

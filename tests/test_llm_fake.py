@@ -47,8 +47,9 @@ def test_cancel_stops_stream() -> None:
 def test_crash_next_raises_model_error_once() -> None:
     llm = FakeLLM(["ok"])
     llm.crash_next()
+    it = llm.stream_chat([{"role": "user", "content": "x"}])
     with pytest.raises(ModelError, match="restarted"):
-        llm.stream_chat([{"role": "user", "content": "x"}])
+        next(it)
     assert "".join(llm.stream_chat([{"role": "user", "content": "x"}])) == "ok"
     llm.close()
     assert llm.closed

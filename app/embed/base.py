@@ -43,7 +43,8 @@ def normalize_rows(x: np.ndarray) -> np.ndarray:
 
 
 def load_embedder(spec: str, threads: int = 0) -> Embedder:
-    """``"minilm"`` (bundled all-MiniLM-L6-v2), ``"minilm-fp32"``, ``"fake"``, or a model folder.
+    """``"minilm"`` (bundled all-MiniLM-L6-v2, bf16 where native else fp32), ``"minilm-fp32"``,
+    ``"minilm-bf16"``, ``"minilm-int8"``, ``"fake"``, or a sentence-transformers model folder.
 
     The model itself loads lazily on the first ``embed`` call, so this is cheap.
     """
@@ -52,14 +53,14 @@ def load_embedder(spec: str, threads: int = 0) -> Embedder:
         from app.embed.fake import FakeEmbedder
 
         return FakeEmbedder()
-    from app.embed.minilm import TransformerEmbedder, bundled_model_dir
+    from app.embed.minilm import PRECISIONS, TransformerEmbedder, best_precision, bundled_model_dir
 
-    if spec in ("minilm", "minilm-int8", "minilm-fp32"):
-        quantize = spec != "minilm-fp32"
-        return TransformerEmbedder(bundled_model_dir(), threads=threads, quantize=quantize, name="all-MiniLM-L6-v2")
+    if spec == "minilm" or (spec.startswith("minilm-") and spec[7:] in PRECISIONS):
+        precision = spec[7:] if spec != "minilm" else best_precision()
+        return TransformerEmbedder(bundled_model_dir(), threads=threads, precision=precision, name="all-MiniLM-L6-v2")
     folder = Path(spec).expanduser()
     if not folder.is_dir() or not (folder / "config.json").exists():
         raise EmbedderError(f"The embedding model setting {spec!r} is neither \"minilm\" nor a folder with a "
                             "sentence-transformers model (config.json, tokenizer, weights). Fix the "
                             "\"embedder\" setting or point it to a complete local model folder.")
-    return TransformerEmbedder(folder, threads=threads, quantize=False)
+    return TransformerEmbedder(folder, threads=threads, precision="fp32")

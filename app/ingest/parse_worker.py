@@ -77,7 +77,8 @@ def _collect(proc: Any, conn: Any, path: Path, timeout_s: float, cancel: CancelT
         kind = msg[0]
         if kind == "pages":
             _, rows, total = msg
-            pages.extend(PageText(page=len(pages) + i, text=t, has_text=h) for i, (t, h) in enumerate(rows))
+            base = len(pages)
+            pages.extend([PageText(page=base + i, text=t, has_text=h) for i, (t, h) in enumerate(rows)])
             if on_progress is not None:
                 on_progress(Progress("parse", len(pages), total, "pages", document=path.name))
         elif kind == "done":

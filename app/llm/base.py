@@ -59,6 +59,14 @@ class LLM(Protocol):
         temperature: float | None = None,
         stop: list[str] | None = None,
         cancel: CancelToken | None = None,
-    ) -> Iterator[str]: ...
+    ) -> Iterator[str]:
+        """Stream the reply as text pieces.
+
+        Lazy: work starts at the first ``next()``, and errors (:class:`ModelError`) are
+        raised there, not by the call. When ``cancel`` fires the iterator simply ends (no
+        exception); callers check ``cancel.cancelled`` themselves. Stopping iteration early
+        (``break``/``close()``) stops the generation too.
+        """
+        ...
 
     def close(self) -> None: ...

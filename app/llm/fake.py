@@ -48,7 +48,8 @@ class FakeLLM:
 
     # -- test controls --------------------------------------------------------------
     def crash_next(self) -> None:
-        """Make the next ``stream_chat`` raise :class:`ModelError` (like a segfault)."""
+        """Make the next ``stream_chat`` raise :class:`ModelError` (like a segfault) at its
+        first ``next()``, as the real engine does."""
         self._crash_next = True
 
     @property
@@ -70,16 +71,14 @@ class FakeLLM:
         stop: list[str] | None = None,
         cancel: CancelToken | None = None,
     ) -> Iterator[str]:
-        # Record and crash eagerly (not at first next()) so callers see it like the engine.
+        # Recorded at call time; like the real engine, errors surface at the first next().
         self.history.append([dict(m) for m in messages])  # type: ignore[misc]
         self.max_tokens_seen.append(max_tokens)
         self._calls += 1
-        if self._crash_next:
-            self._crash_next = False
-            raise ModelError(CRASH_MESSAGE)
-        answer = self._next_answer(messages)
+        crash, self._crash_next = self._crash_next, False
+        answer = "" if crash else self._next_answer(messages)
         prompt_tokens = sum(self.count_tokens([m["content"] for m in messages]))
-        return self._stream(answer, max_tokens, stop, cancel, prompt_tokens)
+        return self._stream(answer, max_tokens, stop, cancel, prompt_tokens, crash)
 
     def close(self) -> None:
         self.closed = True
@@ -93,8 +92,16 @@ class FakeLLM:
         return self._responses[min(self._calls - 1, len(self._responses) - 1)]
 
     def _stream(
-        self, answer: str, max_tokens: int, stop: list[str] | None, cancel: CancelToken | None, prompt_tokens: int
+        self,
+        answer: str,
+        max_tokens: int,
+        stop: list[str] | None,
+        cancel: CancelToken | None,
+        prompt_tokens: int,
+        crash: bool = False,
     ) -> Iterator[str]:
+        if crash:
+            raise ModelError(CRASH_MESSAGE)
         answer = _cut_at_stop(answer, stop)
         self.last_stats = GenerationStats(prompt_tokens=prompt_tokens)
         start = time.perf_counter()

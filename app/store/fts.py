@@ -26,6 +26,7 @@ _DECIMAL = re.compile(r"(?<=\d)\.(?=\d)")
 _UNDERSCORE = re.compile(r"_+")
 _TOKEN = re.compile(r"[^\W_]+(?:_[^\W_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"^\d[\d_]*$")
+_PREFIXED_YEAR = re.compile(r"^[a-z]{1,3}((?:19|20)\d\d)$")  # "fy2022" -> also "2022"
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
@@ -55,6 +56,9 @@ def query_terms(query: str) -> list[str]:
         if tok in STOPWORDS or (len(tok) == 1 and not tok.isdigit()):
             continue
         seen.setdefault(tok, None)
+        year = _PREFIXED_YEAR.match(tok)
+        if year:
+            seen.setdefault(year.group(1), None)
     return list(seen)
 
 

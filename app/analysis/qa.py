@@ -1,0 +1,185 @@
+"""Grounded question answering: retrieve ► budget ► prompt ► stream ► verify.
+
+Why this shape: the answer is only as trustworthy as its check. Whatever the model writes,
+the result carries (a) the ranked evidence passages with the sentence that best answers the
+question, highlighted by exact page spans, and (b) a per-sentence verdict on whether the
+cited sources back the sentence. With the tiny bundled model the evidence is often more
+useful than the prose, so it is always returned — also when the answer abstains.
+
+Cancellation: cancelling before generation starts raises :class:`app.errors.Cancelled`;
+cancelling while the model writes returns the partial answer with ``cancelled=True``
+(verified as far as it goes, and not added to the conversation).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Callable, Protocol, Sequence
+
+from app.analysis.budget import ANSWER_TOKENS, fit_sources, renumber
+from app.analysis.conversation import Conversation
+from app.analysis.evidence import (EmbedderLike, PageCache, SourceText, build_evidence, doc_texts_for,
+                                   evidence_strength, prepare_sources)
+from app.analysis.prompts import NOT_FOUND, QA_RULES, PromptSource, is_abstention, qa_messages, qa_user_prompt
+from app.analysis.types import Answer, Evidence
+from app.analysis.verify import verify_answer
+from app.errors import Cancelled, DossierError
+from app.llm.base import LLM
+from app.types import CancelToken, PageText, Progress, ProgressFn, SearchHit
+
+#: How many passages an abstaining answer still shows.
+ABSTAIN_EVIDENCE = 3
+#: Share of the context window that earlier turns may use.
+HISTORY_SHARE = 0.2
+STOP = ["<|im_end|>", "<|endoftext|>", "\nQuestion:", "<<<SOURCE"]
+
+
+class Retriever(Protocol):
+    def search(self, query: str, doc_ids: list[str] | None = None, k: int = 8,
+               section: str | None = None) -> list[SearchHit]: ...
+
+
+class PageSource(Protocol):
+    def pages(self, workspace: str, doc_id: str) -> list[PageText]: ...
+
+
+def answer_question(
+    question: str,
+    retriever: Retriever,
+    catalog: PageSource | None,
+    workspace: str,
+    llm: LLM,
+    embedder: EmbedderLike | None,
+    doc_ids: list[str] | None = None,
+    history: Conversation | None = None,
+    k: int = 6,
+    on_token: Callable[[str], None] | None = None,
+    on_progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+    answer_tokens: int = ANSWER_TOKENS,
+) -> Answer:
+    """Answer ``question`` from the selected documents (all when ``doc_ids`` is None) with
+    verified citations. ``history`` (if given) shapes retrieval/prompt and receives the turn."""
+    question = question.strip()
+    if not question:
+        raise DossierError("The question is empty. Type a question about your documents.")
+    progress = on_progress or (lambda _p: None)
+    t0 = time.perf_counter()
+    progress(Progress("retrieve", 0, 1, "steps", "Searching the documents"))
+    query = history.retrieval_query(question) if history else question
+    hits = retriever.search(query, doc_ids=doc_ids, k=k)
+    _check(cancel)
+    pages = PageCache(catalog, workspace)
+    sources, qvecs = prepare_sources(hits, embedder, [question])
+    stats: dict[str, float] = {"retrieve_s": time.perf_counter() - t0, "passages": len(hits)}
+    progress(Progress("retrieve", 1, 1, "steps", f"{len(hits)} passages found"))
+    _check(cancel)
+    scope = list(doc_ids) if doc_ids else list(dict.fromkeys(h.doc_id for h in hits))
+    weak, why = evidence_strength(question, sources, doc_texts_for(scope, pages, {h.doc_id: h.doc_title for h in hits}),
+                                  qvecs[0])
+    if weak:
+        answer = Answer(question=question, text="", model=_model_name(llm),
+                        evidence=build_evidence(question, qvecs[0], sources, pages))
+        return _abstain(answer, why, stats, t0, history)
+    hist_msgs = history.messages(llm, int(llm.n_ctx() * HISTORY_SHARE)) if history else []
+    fixed = [QA_RULES, qa_user_prompt(question, len(hits))] + [m["content"] for m in hist_msgs]
+    candidates = [PromptSource(i + 1, h.doc_title, h.page_start, h.text) for i, h in enumerate(hits)]
+    budget = fit_sources(candidates, fixed, llm, answer_tokens)
+    kept_idx = [c.number - 1 for c in budget.sources]
+    prompt_sources = renumber(budget.sources)
+    ev_notes = {i: "shortened to fit the model's context" for i in budget.truncated}
+    ev_notes.update({i: "did not fit the model's context; not given to the model" for i in budget.dropped})
+    evidence = build_evidence(question, qvecs[0], sources, pages, {i: n + 1 for n, i in enumerate(kept_idx)}, ev_notes)
+    answer = Answer(question=question, text="", evidence=evidence, model=_model_name(llm), notes=list(budget.notes))
+    if not prompt_sources:
+        return _abstain(answer, "No passage fits the model's context.", stats, t0, history)
+    messages = qa_messages(prompt_sources, question, hist_msgs)
+    text, cancelled = _generate(llm, messages, answer_tokens, on_token, progress, cancel, stats)
+    answer.text, answer.cancelled = _clean(text), cancelled
+    if not cancelled and is_abstention(answer.text):
+        return _abstain(answer, "", stats, t0, history)
+    _verify(answer, [sources[i] for i in kept_idx], embedder, pages, progress, stats)
+    stats["total_s"] = time.perf_counter() - t0
+    answer.stats = stats
+    if history is not None and not cancelled:
+        history.add(question, answer.text, [hits[i].chunk_id for i in kept_idx])
+    return answer
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+
+def _model_name(llm: LLM) -> str:
+    info = getattr(llm, "info", None)
+    return str(getattr(info, "name", "") or "")
+
+
+def _generate(llm: LLM, messages: list, max_tokens: int, on_token: Callable[[str], None] | None,
+              progress: ProgressFn, cancel: CancelToken | None, stats: dict[str, float]) -> tuple[str, bool]:
+    """Stream the answer; returns (text, cancelled)."""
+    t = time.perf_counter()
+    pieces: list[str] = []
+    cancelled = False
+    try:
+        for piece in llm.stream_chat(messages, max_tokens=max_tokens, temperature=0.1, stop=STOP, cancel=cancel):
+            pieces.append(piece)
+            if on_token is not None:
+                on_token(piece)
+            progress(Progress("generate", len(pieces), max_tokens, "tokens"))
+    except Cancelled:
+        cancelled = True
+    cancelled = cancelled or bool(cancel is not None and cancel.cancelled)
+    last = getattr(llm, "last_stats", None)
+    stats["generate_s"] = time.perf_counter() - t
+    stats["prompt_tokens"] = float(getattr(last, "prompt_tokens", 0) or 0)
+    stats["cached_prompt_tokens"] = float(getattr(last, "cached_prompt_tokens", 0) or 0)
+    stats["answer_tokens"] = float(getattr(last, "generated_tokens", 0) or len(pieces))
+    return "".join(pieces), cancelled
+
+
+def _clean(text: str) -> str:
+    """Strip role labels, template leftovers and repeated sentences (small models loop)."""
+    text = re.sub(r"^\s*(?:assistant|answer)\s*:\s*", "", text.strip(), flags=re.IGNORECASE)
+    text = text.split("<<<")[0].strip()
+    seen: set[str] = set()
+    lines: list[str] = []
+    for line in text.splitlines():
+        key = re.sub(r"\W+", " ", line).strip().lower()
+        if key and key in seen:
+            continue
+        seen.add(key)
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def _abstain(answer: Answer, why: str, stats: dict[str, float], t0: float, history: Conversation | None) -> Answer:
+    answer.abstained = True
+    answer.fully_supported = False
+    answer.text = NOT_FOUND + (f" {why}" if why else "")
+    answer.evidence = answer.evidence[:ABSTAIN_EVIDENCE]
+    answer.sentences, answer.citations = [], []
+    stats["total_s"] = time.perf_counter() - t0
+    answer.stats = stats
+    if history is not None:
+        history.add(answer.question, answer.text, [], abstained=True)
+    return answer
+
+
+def _verify(answer: Answer, sources: Sequence[SourceText], embedder: EmbedderLike | None, pages: PageCache,
+            progress: ProgressFn, stats: dict[str, float]) -> None:
+    t = time.perf_counter()
+    progress(Progress("verify", 0, 1, "steps", "Checking the answer against the sources"))
+    sentences, citations, notes = verify_answer(answer.text, sources, list(range(1, len(sources) + 1)), embedder, pages)
+    answer.sentences, answer.citations = sentences, citations
+    answer.notes.extend(dict.fromkeys(notes))
+    answer.fully_supported = bool(sentences) and all(s.supported for s in sentences)
+    stats["verify_s"] = time.perf_counter() - t
+    progress(Progress("verify", 1, 1, "steps"))
+
+
+def evidence_pages(evidence: Sequence[Evidence]) -> set[int]:
+    """All pages the evidence passages cover (0-based), e.g. for page-recall benchmarks."""
+    return {p for e in evidence for p in range(e.page_start, e.page_end + 1)}

@@ -1,0 +1,1 @@
+"""Qt item models: thin adapters over plain Python lists (no logic of their own)."""

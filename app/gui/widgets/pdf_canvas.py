@@ -1,0 +1,189 @@
+"""A ``QPdfView`` that draws highlight rectangles over spans of page text.
+
+Why a subclass: QtPdf has no public page-geometry API, so we lay pages out the way
+``QPdfViewPrivate::calculateDocumentLayout`` does (custom zoom only: page size =
+points x logical DPI / 72 x zoom, rounded; pages stacked with ``pageSpacing`` inside
+``documentMargins`` and centred horizontally) and map PDF points → viewport pixels by
+subtracting the scroll position. ``tests/test_gui_viewer.py`` checks this mapping against
+the rendered pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt, QTimer
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+
+from app.types import Span
+
+COLORS: dict[str, QColor] = {
+    "citation": QColor(40, 110, 240, 80),
+    "evidence": QColor(40, 110, 240, 50),
+    "high": QColor(230, 40, 40, 85),
+    "medium": QColor(245, 140, 0, 85),
+    "low": QColor(240, 210, 0, 90),
+    "info": QColor(120, 120, 120, 70),
+    "find": QColor(0, 180, 80, 90),
+}
+
+
+@dataclass
+class Highlight:
+    span: Span
+    kind: str
+    rects: list[QRectF]  # in PDF points, origin top-left of the page
+
+
+class PdfCanvas(QPdfView):
+    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.setPageMode(QPdfView.PageMode.MultiPage)
+        self.setZoomMode(QPdfView.ZoomMode.Custom)
+        self.highlights: list[Highlight] = []
+        self._flash: list[Highlight] = []
+        self._flash_on = True
+        self._flash_ticks = 0
+        self._flash_timer = QTimer(self)
+        self._flash_timer.setInterval(150)
+        self._flash_timer.timeout.connect(self._flash_step)
+        self.pdf = QPdfDocument(self)  # one document object for the view's lifetime
+        self.setDocument(self.pdf)
+
+    # -- geometry -------------------------------------------------------------------
+    def scale(self) -> float:
+        """Pixels per PDF point at the current zoom."""
+        screen = QGuiApplication.primaryScreen()
+        dpi = screen.logicalDotsPerInch() if screen is not None else 96.0
+        return dpi / 72.0 * self.zoomFactor()
+
+    def _page_sizes(self) -> list[QSize]:
+        doc = self.document()
+        if doc is None:
+            return []
+        s = self.scale()
+        return [(QSizeF(doc.pagePointSize(p)) * s).toSize() for p in range(doc.pageCount())]
+
+    def page_rect(self, page: int) -> QRectF:
+        """Where ``page`` is drawn, in viewport pixels (may lie outside the visible area)."""
+        sizes = self._page_sizes()
+        if not 0 <= page < len(sizes):
+            return QRectF()
+        m = self.documentMargins()
+        total_w = max(sz.width() for sz in sizes) + m.left() + m.right()
+        y = m.top() + sum(sz.height() + self.pageSpacing() for sz in sizes[:page])
+        x = (max(total_w, self.viewport().width()) - sizes[page].width()) // 2
+        return QRectF(x - self.horizontalScrollBar().value(), y - self.verticalScrollBar().value(),
+                      sizes[page].width(), sizes[page].height())
+
+    def to_viewport(self, page: int, rect_pt: QRectF) -> QRectF:
+        """A rectangle in page points (origin top-left) → viewport pixels."""
+        pr, s = self.page_rect(page), self.scale()
+        return QRectF(pr.x() + rect_pt.x() * s, pr.y() + rect_pt.y() * s, rect_pt.width() * s, rect_pt.height() * s)
+
+    def current_page(self) -> int:
+        """The page under the top third of the viewport."""
+        probe = self.viewport().height() / 3
+        sizes = self._page_sizes()
+        for p in range(len(sizes)):
+            if self.page_rect(p).bottom() >= probe:
+                return p
+        return max(0, len(sizes) - 1)
+
+    def scroll_to(self, page: int, y_pt: float = 0.0, x_pt: float | None = None) -> None:
+        """Scroll so that point ``y_pt`` of ``page`` sits a little below the top edge."""
+        pr = self.page_rect(page)
+        if pr.isNull():
+            return
+        vs = self.verticalScrollBar()
+        vs.setValue(int(vs.value() + pr.y() + y_pt * self.scale() - self.viewport().height() * 0.25))
+        if x_pt is not None:
+            hs = self.horizontalScrollBar()
+            target = pr.x() + x_pt * self.scale()
+            if not 0 <= target <= self.viewport().width() - 40:
+                hs.setValue(int(hs.value() + target - 40))
+        self.viewport().update()
+
+    # -- highlights -----------------------------------------------------------------
+    def span_rects(self, span: Span) -> list[QRectF]:
+        doc = self.document()
+        if doc is None or not 0 <= span.page < doc.pageCount() or span.end <= span.start:
+            return []
+        sel = doc.getSelectionAtIndex(span.page, span.start, span.end - span.start)
+        return [poly.boundingRect() for poly in sel.bounds() if not poly.boundingRect().isEmpty()]
+
+    def set_highlights(self, spans: list[Span], kind: str, replace_kinds: tuple[str, ...] | None = None) -> list[Highlight]:
+        """Show ``spans`` in ``kind``'s colour, replacing earlier highlights of those kinds."""
+        drop = replace_kinds if replace_kinds is not None else (kind,)
+        self.highlights = [h for h in self.highlights if h.kind not in drop]
+        new = [Highlight(s, kind, self.span_rects(s)) for s in spans]
+        self.highlights.extend(new)
+        self.viewport().update()
+        return new
+
+    def clear_highlights(self) -> None:
+        self.highlights = []
+        self._flash = []
+        self.viewport().update()
+
+    def flash(self, highlights: list[Highlight]) -> None:
+        """Blink the given highlights a few times so the eye finds them."""
+        self._flash, self._flash_ticks, self._flash_on = highlights, 0, True
+        self._flash_timer.start()
+
+    def _flash_step(self) -> None:
+        self._flash_ticks += 1
+        self._flash_on = not self._flash_on
+        if self._flash_ticks >= 8:
+            self._flash_timer.stop()
+            self._flash_on = True
+        self.viewport().update()
+
+    def highlight_viewport_rects(self, kind: str | None = None) -> list[tuple[int, QRectF]]:
+        """(page, rect in viewport pixels) of every highlight (tests and hit-testing)."""
+        return [(h.span.page, self.to_viewport(h.span.page, r))
+                for h in self.highlights if kind is None or h.kind == kind for r in h.rects]
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self.highlights:
+            return
+        painter = QPainter(self.viewport())
+        painter.setPen(Qt.PenStyle.NoPen)
+        visible = QRectF(self.viewport().rect())
+        for h in self.highlights:
+            color = QColor(COLORS.get(h.kind, COLORS["citation"]))
+            if h in self._flash and not self._flash_on:
+                continue
+            if h in self._flash:
+                color.setAlpha(min(255, color.alpha() + 60))
+            painter.setBrush(color)
+            for r in h.rects:
+                vr = self.to_viewport(h.span.page, r).adjusted(-1, -1, 1, 1)
+                if vr.intersects(visible):
+                    painter.drawRect(vr)
+        painter.end()
+
+    def load_file(self, path: str, password: str | None = None) -> bool:
+        doc = self.pdf
+        if password:
+            doc.setPassword(password)
+        err = doc.load(path)
+        self.clear_highlights()
+        self.verticalScrollBar().setValue(0)
+        return err == QPdfDocument.Error.None_
+
+    def zoom_to_width(self) -> None:
+        doc = self.document()
+        if doc is None or doc.pageCount() == 0:
+            return
+        screen = QGuiApplication.primaryScreen()
+        dpi = screen.logicalDotsPerInch() if screen is not None else 96.0
+        m = self.documentMargins()
+        width = self.viewport().width() - m.left() - m.right() - 2
+        self.setZoomFactor(max(0.1, width / (doc.pagePointSize(0).width() * dpi / 72.0)))
+
+
+__all__ = ["PdfCanvas", "Highlight", "COLORS", "QPointF"]

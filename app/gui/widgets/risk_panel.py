@@ -1,0 +1,156 @@
+"""The Risks tab: findings of one document's review, sortable and filterable, with export."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QMenu, QProgressBar, QPushButton, QTableView, QToolButton, QVBoxLayout, QWidget)
+
+from app.gui.models.findings import findings_model
+from app.gui.models.list_table import ROW_ROLE, SORT_ROLE
+from app.types import Progress, Span
+
+EXPORT_FORMATS = {"csv": "CSV (*.csv)", "xlsx": "Excel workbook (*.xlsx)", "md": "Markdown (*.md)"}
+
+
+class _FindingFilter(QSortFilterProxyModel):
+    """Text filter over all columns plus a severity filter ("" = all, "missing" = missing clauses)."""
+
+    def __init__(self, parent=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(parent)
+        self.severity = ""
+
+    def set_severity(self, severity: str) -> None:
+        self.severity = severity
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:  # type: ignore[no-untyped-def]
+        f = self.sourceModel().row(row)
+        if self.severity == "missing" and getattr(f, "kind", "present") != "missing":
+            return False
+        if self.severity not in ("", "missing") and f.severity != self.severity:
+            return False
+        return super().filterAcceptsRow(row, parent)
+
+
+class RiskPanel(QWidget):
+    review_requested = Signal(str, bool)  # doc_id, force
+    cancel_requested = Signal()
+    export_requested = Signal(str)  # format
+    show_requested = Signal(str, list, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc_id: str | None = None
+        self.report: Any = None
+        self.model = findings_model(self)
+        self.proxy = _FindingFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(-1)
+        self.label = QLabel("Select a document to review.")
+        self.label.setWordWrap(True)
+        self.review = QPushButton("Review risks", self)
+        self.review.clicked.connect(lambda: self.doc_id and self.review_requested.emit(self.doc_id, self.report is not None))
+        self.progress = QProgressBar(self)
+        self.progress.setVisible(False)
+        self.filter = QLineEdit(self)
+        self.filter.setPlaceholderText("Filter findings")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.severity = QComboBox(self)
+        for text, key in (("All severities", ""), ("High", "high"), ("Medium", "medium"), ("Low", "low"),
+                          ("Info", "info"), ("Missing clauses", "missing")):
+            self.severity.addItem(text, key)
+        self.severity.currentIndexChanged.connect(lambda _i: self.proxy.set_severity(self.severity.currentData()))
+        self.table = self._make_table()
+        self._build_layout()
+
+    def _make_table(self) -> QTableView:
+        t = QTableView(self)
+        t.setModel(self.proxy)
+        t.setSortingEnabled(True)
+        t.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        t.verticalHeader().hide()
+        h = t.horizontalHeader()
+        h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        t.clicked.connect(lambda idx: self.activate_row(idx.row()))
+        return t
+
+    def _build_layout(self) -> None:
+        export = QToolButton(self)
+        export.setText("Export register")
+        export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(export)
+        for fmt, label in EXPORT_FORMATS.items():
+            menu.addAction(label.split(" (")[0], lambda f=fmt: self.export_requested.emit(f))
+        export.setMenu(menu)
+        self.export_button = export
+        top = QHBoxLayout()
+        top.addWidget(self.review)
+        top.addWidget(self.progress, 1)
+        top.addWidget(export)
+        filt = QHBoxLayout()
+        filt.addWidget(self.filter, 1)
+        filt.addWidget(self.severity)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.label)
+        layout.addLayout(top)
+        layout.addLayout(filt)
+        layout.addWidget(self.table, 1)
+
+    def set_document(self, doc_id: str | None, title: str = "") -> None:
+        if doc_id == self.doc_id:
+            return
+        self.doc_id, self.report = doc_id, None
+        self.label.setText(f"<b>{html.escape(title)}</b>" if doc_id else "Select a document to review.")
+        self.review.setText("Review risks")
+        self.review.setEnabled(doc_id is not None)
+        self.model.set_rows([])
+
+    def begin(self) -> None:
+        self.review.setEnabled(False)
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+
+    def on_progress(self, p: Progress) -> None:
+        if p.total > 0:
+            self.progress.setRange(0, p.total)
+            self.progress.setValue(p.done)
+
+    def end(self) -> None:
+        self.review.setEnabled(self.doc_id is not None)
+        self.progress.setVisible(False)
+
+    def show_report(self, doc_id: str, report: Any) -> None:
+        if doc_id != self.doc_id:
+            return
+        self.report = report
+        findings = list(getattr(report, "findings", []))
+        self.model.set_rows(findings)
+        high = sum(1 for f in findings if f.severity == "high" and getattr(f, "kind", "present") == "present")
+        missing = sum(1 for f in findings if getattr(f, "kind", "present") == "missing")
+        self.review.setText("Review again")
+        self.label.setText(f"{self.label.text().split('<br>')[0]}<br>{len(findings)} findings — "
+                           f"{high} high severity, {missing} missing clauses")
+        self.end()
+
+    def activate_row(self, proxy_row: int) -> bool:
+        """Jump to the finding in the viewer (missing clauses have nothing to show)."""
+        if self.doc_id is None:
+            return False
+        f = self.model.row(self.proxy.index(proxy_row, 0).data(ROW_ROLE))
+        spans = list(getattr(f, "spans", []) or [])
+        if not spans and getattr(f, "page", None) is not None and f.page >= 0 and getattr(f, "kind", "") != "missing":
+            spans = [Span(f.page, 0, 0)]
+        if not spans:
+            return False
+        self.show_requested.emit(self.doc_id, spans, f.severity)
+        return True

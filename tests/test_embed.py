@@ -1,0 +1,96 @@
+"""Embedders: the fake one (unit) and the real bundled all-MiniLM-L6-v2 (slow, offline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.embed import EmbedderError, load_embedder
+from app.embed.fake import FakeEmbedder
+from app.errors import Cancelled
+from app.types import CancelToken, Progress
+
+
+def test_fake_is_deterministic_normalised_and_similar_for_similar_text() -> None:
+    e = load_embedder("fake")
+    assert isinstance(e, FakeEmbedder) and e.dim == 256 and e.identity
+    v = e.embed(["capital expenditures rose", "capital expenditures fell", "employee headcount"])
+    assert v.dtype == np.float32 and v.shape == (3, 256)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2]
+    assert np.array_equal(FakeEmbedder().embed_query("capital expenditures rose"), v[0])
+    assert e.embed([]).shape == (0, 256)
+    assert np.isfinite(e.embed([""])).all()
+
+
+def test_fake_progress_and_cancel() -> None:
+    e = FakeEmbedder(batch_size=2)
+    events: list[Progress] = []
+    e.embed(["a", "b", "c", "d", "e"], on_progress=events.append)
+    assert [p.done for p in events] == [2, 4, 5] and events[-1].total == 5
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        e.embed(["a"], cancel=token)
+
+
+def test_bad_spec_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(EmbedderError, match="embedder"):
+        load_embedder(str(tmp_path / "missing-model"))
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return load_embedder("minilm", threads=1)
+
+
+@pytest.mark.slow
+def test_minilm_semantics_dims_and_norms(minilm) -> None:
+    assert minilm.dim == 384 and "all-MiniLM-L6-v2-mean-t256" in minilm.identity
+    v = minilm.embed(["capital expenditures", "purchases of property and equipment", "employee headcount"])
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    assert v[0] @ v[1] > v[0] @ v[2]
+    q = minilm.embed_query("capital expenditures")
+    assert q.shape == (384,) and float(q @ v[0]) > 0.999
+
+
+@pytest.mark.slow
+def test_minilm_batching_order_and_truncation(minilm) -> None:
+    """Length-sorted batching must not change results or their order; long text is truncated."""
+    texts = ["short", "a much longer sentence about revenue recognition " * 3, "mid length text here",
+             "word " * 2000, ""]
+    events: list[Progress] = []
+    together = minilm.embed(texts, on_progress=events.append)
+    alone = np.stack([minilm.embed_query(t) for t in texts])
+    assert np.allclose((together * alone).sum(1), 1.0, atol=2e-3)
+    assert events[-1].done == events[-1].total == 5
+
+
+@pytest.mark.slow
+def test_minilm_matches_fp32_reference() -> None:
+    """The default precision agrees with fp32 (the sentence-transformers reference semantics)."""
+    texts = ["Net cash provided by operating activities was $2,615 million in 2022.",
+             "Either party may terminate this Agreement upon thirty days written notice."]
+    fast = load_embedder("minilm", threads=1).embed(texts)
+    ref = load_embedder("minilm-fp32", threads=1).embed(texts)
+    assert ((fast * ref).sum(1) > 0.99).all()
+
+
+@pytest.mark.slow
+def test_minilm_cancel(minilm) -> None:
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        minilm.embed(["text"], cancel=token)
+
+
+@pytest.mark.slow
+def test_model_folder_spec() -> None:
+    from app.embed.minilm import bundled_model_dir
+
+    e = load_embedder(str(bundled_model_dir()), threads=1)
+    assert e.dim == 384 and e.identity.endswith("fp32")
+    assert e.embed(["hello"]).shape == (1, 384)

@@ -1,0 +1,212 @@
+"""Ingestion through the Service facade: incremental, atomic, and every bad input fails alone.
+
+These tests use real PDFs (written by the tests), the real SQLite catalog and real Chroma on
+disk; only the embedder is the deterministic fake (the real one has its own tests).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from app.errors import StoreError
+from app.samples.pdf_writer import write_image_only_pdf, write_text_pdf
+from app.service import Service
+from app.settings import Settings
+from app.types import CancelToken, Progress
+
+
+def filing_pages(company: str, capex: str) -> list[str]:
+    return [
+        f"{company} Inc.\nAnnual Report on Form 10-K\nPART I\nItem 1. Business\n{company} designs aircraft parts and sells them worldwide.",
+        "Item 1A. Risk Factors\nOur business depends on a small number of airline customers. Supply chain disruption could hurt margins.",
+        f"Item 7. Management's Discussion and Analysis\nLiquidity and Capital Resources\nCapital expenditures were ${capex} million in 2022, up from $1,248 million in 2021.",
+    ]
+
+
+@pytest.fixture
+def service(tmp_path: Path):
+    from app.embed.fake import FakeEmbedder
+
+    svc = Service(tmp_path / "data", Settings(), embedder=FakeEmbedder())
+    yield svc
+    svc.close()
+
+
+def vector_count(svc: Service) -> int:
+    return svc.library.vectors.count()
+
+
+def test_ingest_search_and_incremental(service: Service, tmp_path: Path) -> None:
+    a = write_text_pdf(tmp_path / "acme.pdf", filing_pages("Acme", "1,577"), title="Acme 10-K 2022")
+    b = write_text_pdf(tmp_path / "bolt.pdf", filing_pages("Bolt", "2,310"), title="Bolt 10-K 2022")
+    events: list[Progress] = []
+    summary = service.ingest([tmp_path], on_progress=events.append)
+    assert len(summary.added) == 2 and not summary.failed
+    assert {e.stage for e in events} >= {"document", "embed"}
+    docs = {d.title: d for d in service.documents()}
+    assert docs["Acme 10-K 2022"].page_count == 3 and docs["Acme 10-K 2022"].doc_type == "annual_report"
+    assert vector_count(service) == sum(d.chunk_count for d in docs.values())
+
+    hits = service.search("capital expenditures 1,577", doc_ids=[docs["Acme 10-K 2022"].id[:10]], k=3)
+    assert hits and hits[0].doc_id == docs["Acme 10-K 2022"].id
+    assert hits[0].page_start <= 2 <= hits[0].page_end
+    page = service.page_texts(hits[0].doc_id)[2].text
+    assert "1,577" in page
+
+    again = service.ingest([a, b])
+    assert not again.added and len(again.unchanged) == 2
+
+
+def test_changed_file_replaces_old_version(service: Service, tmp_path: Path) -> None:
+    path = write_text_pdf(tmp_path / "acme.pdf", filing_pages("Acme", "1,577"))
+    old = service.ingest([path]).added[0]
+    write_text_pdf(path, filing_pages("Acme", "9,999"))
+    new = service.ingest([path]).added[0]
+    assert new.id != old.id
+    assert [d.id for d in service.documents()] == [new.id]
+    assert vector_count(service) == new.chunk_count
+    assert service.search("9,999")[0].doc_id == new.id
+
+
+def test_bad_inputs_fail_alone_with_clear_messages(service: Service, tmp_path: Path) -> None:
+    import pypdf
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    write_text_pdf(folder / "good.pdf", filing_pages("Good", "100"))
+    full = write_text_pdf(tmp_path / "full.pdf", filing_pages("Cut", "5"))
+    (folder / "truncated.pdf").write_bytes(full.read_bytes()[: len(full.read_bytes()) // 3])
+    (folder / "random.pdf").write_bytes(os.urandom(4096))
+    (folder / "empty.pdf").write_bytes(b"")
+    (folder / "notes.txt").write_text("not a pdf")
+    zero = pypdf.PdfWriter()
+    with open(folder / "zero-pages.pdf", "wb") as fh:
+        zero.write(fh)
+    locked = pypdf.PdfWriter(clone_from=str(full))
+    locked.encrypt(user_password="s3cret", owner_password="owner")
+    with open(folder / "locked.pdf", "wb") as fh:
+        locked.write(fh)
+    write_image_only_pdf(folder / "scanned.pdf", n_pages=2)
+    (tmp_path / "no-pdfs").mkdir()
+
+    summary = service.ingest([folder, tmp_path / "no-pdfs", tmp_path / "missing.pdf"])
+    failed = {Path(f.path).name: f for f in summary.failed}
+    added = {Path(d.path).name for d in summary.added}
+    assert added == {"good.pdf", "scanned.pdf"}
+    assert set(failed) == {"truncated.pdf", "random.pdf", "empty.pdf", "zero-pages.pdf", "locked.pdf", "no-pdfs", "missing.pdf"}
+    assert failed["locked.pdf"].status == "needs_password" and "password" in failed["locked.pdf"].message.lower()
+    assert "No PDF files" in failed["no-pdfs"].message
+    for f in summary.failed:
+        assert len(f.message) > 20, f  # a sentence, not an error code
+    scanned = next(d for d in summary.added if d.path.endswith("scanned.pdf"))
+    assert scanned.textless_pages == [0, 1] and scanned.chunk_count == 0
+    statuses = {Path(d.path).name: d.status for d in service.documents()}
+    assert statuses["locked.pdf"] == "needs_password" and statuses["random.pdf"] == "failed"
+
+    # the password is passed once and the document then indexes normally
+    retry = service.ingest([folder / "locked.pdf"], password="s3cret")
+    assert len(retry.added) == 1
+    assert {Path(d.path).name: d.status for d in service.documents()}["locked.pdf"] == "indexed"
+    assert not any("s3cret" in p.read_text(errors="ignore") for p in service.data_dir.rglob("*.json"))
+
+
+def test_file_that_disappears_mid_ingest(service: Service, tmp_path: Path) -> None:
+    first = write_text_pdf(tmp_path / "a.pdf", filing_pages("A", "1"))
+    second = write_text_pdf(tmp_path / "b.pdf", filing_pages("B", "2"))
+
+    def vanish(ev: Progress) -> None:
+        if ev.stage == "document" and ev.document == str(first.resolve()) and second.exists():
+            second.unlink()
+
+    summary = service.ingest([first, second], on_progress=vanish)
+    assert [Path(d.path).name for d in summary.added] == ["a.pdf"]
+    assert len(summary.failed) == 1 and "b.pdf" in summary.failed[0].message
+
+
+def test_cancel_leaves_no_half_indexed_document(service: Service, tmp_path: Path) -> None:
+    long_doc = write_text_pdf(tmp_path / "long.pdf", [f"Section {i}. Clause text number {i}. " * 40 for i in range(30)])
+    cancel = CancelToken()
+
+    def stop_midway(ev: Progress) -> None:
+        if ev.stage == "embed" and ev.done >= 32:
+            cancel.cancel()
+
+    summary = service.ingest([long_doc], on_progress=stop_midway, cancel=cancel)
+    assert summary.cancelled and not summary.added
+    assert service.documents() == []
+    assert vector_count(service) == 0
+
+
+@contextmanager
+def read_only_copy(src: Path, dest: Path) -> Iterator[Path]:
+    """``src`` copied to ``dest`` and made truly read-only (root ignores chmod: use a ro mount)."""
+    shutil.copytree(src, dest)
+    if os.geteuid() != 0:
+        for p in [dest, *dest.rglob("*")]:
+            p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        try:
+            yield dest
+        finally:
+            for p in [dest, *dest.rglob("*")]:
+                p.chmod(p.stat().st_mode | stat.S_IWUSR)
+        return
+    staging = dest.with_name(dest.name + "-staging")
+    dest.rename(staging)
+    dest.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(dest)], capture_output=True).returncode != 0:
+        pytest.skip("running as root without permission to mount a read-only folder")
+    try:
+        shutil.copytree(staging, dest, dirs_exist_ok=True)
+        subprocess.run(["mount", "-o", "remount,ro", str(dest)], check=True)
+        yield dest
+    finally:
+        subprocess.run(["umount", "-l", str(dest)], check=False)
+
+
+def test_read_only_store_folder_gives_clear_error(tmp_path: Path) -> None:
+    from app.embed.fake import FakeEmbedder
+
+    data = tmp_path / "rw"
+    with Service(data, Settings(), embedder=FakeEmbedder()) as svc:
+        svc.ingest([write_text_pdf(tmp_path / "a.pdf", filing_pages("A", "1"))])
+    with read_only_copy(data, tmp_path / "ro") as ro:
+        with pytest.raises(StoreError) as err:
+            with Service(ro, Settings(), embedder=FakeEmbedder()) as svc:
+                svc.ingest([write_text_pdf(tmp_path / "b.pdf", filing_pages("B", "2"))])
+        message = str(err.value)
+        assert str(ro) in message and "writable" in message
+    with Service(data, Settings(), embedder=FakeEmbedder()) as svc:  # the original is untouched
+        assert [d.title for d in svc.documents()] == ["A Inc."]
+
+
+def test_second_instance_is_read_only(tmp_path: Path) -> None:
+    from app.embed.fake import FakeEmbedder
+
+    data = tmp_path / "shared"
+    with Service(data, Settings(), embedder=FakeEmbedder()) as first:
+        first.ingest([write_text_pdf(tmp_path / "a.pdf", filing_pages("A", "1"))])
+        result: list[object] = []
+
+        def open_second() -> None:  # flock is per open file: a second handle conflicts
+            with Service(data, Settings(), embedder=FakeEmbedder()) as second:
+                result.append(second.read_only)
+                result.append(len(second.documents()))
+                try:
+                    second.ingest([tmp_path / "a.pdf"])
+                except StoreError as err:
+                    result.append(str(err))
+
+        t = threading.Thread(target=open_second)
+        t.start()
+        t.join()
+    assert result[0] is True and result[1] == 1
+    assert "another Dossier" in str(result[2])

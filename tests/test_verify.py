@@ -1,0 +1,95 @@
+"""Citation parsing, sentence splitting, number matching and answer verification."""
+
+from __future__ import annotations
+
+from app.analysis.evidence import PageCache, prepare_sources
+from app.analysis.features import missing_numbers, numbers
+from app.analysis.verify import parse_markers, split_answer, verify_answer
+from app.embed.fake import FakeEmbedder
+from app.text.sentences import cut_at_sentence, split_sentences
+from tests.qa_helpers import DOC_ID, PAGES, hit
+
+
+def _verify(text: str, hits=None):
+    hits = hits or [hit(1), hit(0)]
+    sources, _ = prepare_sources(hits, FakeEmbedder())
+    cache = PageCache(None, "default", {DOC_ID: dict(enumerate(PAGES))})
+    return verify_answer(text, sources, list(range(1, len(hits) + 1)), FakeEmbedder(), cache)
+
+
+def test_parse_markers_variants() -> None:
+    assert parse_markers("a [1] b") == [1]
+    assert parse_markers("a [1, 2] b") == [1, 2]
+    assert parse_markers("a [1][3]") == [1, 3]
+    assert parse_markers("a [2-4] and [2]") == [2, 3, 4]
+    assert parse_markers("no markers, 2023 [x]") == []
+
+
+def test_split_answer_attaches_trailing_markers() -> None:
+    parts = split_answer("Revenue was $1,577 million. [1] Net income was $210 million [1][2].")
+    assert parts == ["Revenue was $1,577 million. [1]", "Net income was $210 million [1][2]."]
+
+
+def test_sentence_splitter_keeps_abbreviations_and_decimals() -> None:
+    s = split_sentences("Apple Inc. sold $1.6 billion in the U.S. last year. See Item 7. Then stop. Section 12.3. applies.")
+    # "Item 7." / "Section 12.3." are heading numbers, not sentence ends
+    assert s == ["Apple Inc. sold $1.6 billion in the U.S. last year.", "See Item 7. Then stop.", "Section 12.3. applies."]
+
+
+def test_cut_at_sentence_never_cuts_mid_sentence() -> None:
+    text = "First sentence here. Second one is longer than that. Third."
+    assert cut_at_sentence(text, 30) == "First sentence here."
+    assert cut_at_sentence(text, 1000) == text
+
+
+def test_numbers_match_by_value_and_unit() -> None:
+    src = "Revenue (in millions) 2023: 1,577; growth 12.3 percent"
+    assert missing_numbers("Revenue was $1.6 billion in 2023, up 12%.", src) == []
+    assert missing_numbers("Revenue was 1577 million.", src) == []
+    assert missing_numbers("Revenue was $1.9 billion.", src) == ["$1.9 billion"]
+    assert missing_numbers("Growth was 15%.", src) == ["15%"]
+    assert [n.text for n in numbers("see [3] and 12%")] == ["12%"]
+
+
+def test_supported_sentence_gets_citation_with_exact_span() -> None:
+    sents, cits, notes = _verify("Revenue was $1,577 million in 2023, up 12% from 2022 [1].")
+    assert sents[0].supported and sents[0].citations == [1]
+    assert not notes
+    (c,) = cits
+    assert c.number == 1 and c.page == 1 and not c.inferred
+    span = c.spans[0]
+    assert "Revenue was $1,577 million in 2023" in PAGES[span.page][span.start:span.end]
+
+
+def test_wrong_number_is_flagged() -> None:
+    sents, _, _ = _verify("Revenue was $1,900 million in 2023 [1].")
+    assert not sents[0].supported
+    assert any("1,900" in r for r in sents[0].reasons)
+
+
+def test_unrelated_sentence_is_unsupported() -> None:
+    sents, _, _ = _verify("The chief executive enjoys sailing on weekends [2].")
+    assert not sents[0].supported and sents[0].score < 0.5
+
+
+def test_citation_to_missing_source_removed_and_reported() -> None:
+    sents, cits, notes = _verify("Net income was $210 million in 2023 [5].")
+    assert sents[0].citations in ([], [1])  # [5] removed; maybe re-attached as inferred
+    assert any("[5]" in r for r in sents[0].reasons)
+    assert notes and "[5]" in notes[0]
+    assert all(c.number != 5 for c in cits)
+
+
+def test_uncited_supported_sentence_gets_inferred_citation() -> None:
+    sents, cits, _ = _verify("Net income was $210 million in 2023.")
+    assert sents[0].supported and sents[0].citations == [1]
+    assert cits[0].inferred and cits[0].number == 1
+    span = cits[0].spans[0]
+    assert PAGES[span.page][span.start:span.end].startswith("Net income was $210 million")
+
+
+def test_soft_hyphen_span_maps_to_raw_text() -> None:
+    sents, cits, _ = _verify("Operating margin improved due to lower steel costs [1].")
+    assert sents[0].supported
+    raw = PAGES[1][cits[0].spans[0].start:cits[0].spans[0].end]
+    assert raw.startswith("Operating margin") and raw.endswith("ts.") and "\ufffe" in raw
