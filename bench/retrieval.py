@@ -113,6 +113,27 @@ def evaluate(retriever: HybridRetriever, questions: list[dict[str, Any]], docs: 
     return out
 
 
+def run(args: argparse.Namespace, questions: list[dict[str, Any]], cache: Path) -> dict[str, Any]:
+    doc_names = sorted({q["doc_name"] for q in questions})
+    emb = load_embedder(args.embedder, threads=args.threads)
+    t0 = time.perf_counter()
+    if args.no_build:
+        done = json.loads((cache / "manifest.json").read_text())["docs"]
+        doc_names = [n for n in doc_names if n in done]
+        questions = [q for q in questions if q["doc_name"] in done]
+    cat, vi, docs, manifest = build_index(args.data, cache, emb, doc_names)
+    weights = {k: float(v) for k, v in (p.split("=") for p in args.weights.split(","))}
+    retriever = HybridRetriever(cat, vi, emb, WS, candidates=args.candidates, weights=weights)
+    result: dict[str, Any] = {"embedder": emb.identity, "documents": len(docs), "chunks": manifest["chunks"],
+                              "embed_chunks_per_s": round(manifest["chunks"] / max(manifest["embed_s"], 1e-9), 1),
+                              "build_s": round(time.perf_counter() - t0, 1), "candidates": args.candidates,
+                              "weights": weights}
+    for mode in args.modes.split(","):
+        result[mode] = evaluate(retriever, questions, docs, mode)
+    cat.close()
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -123,28 +144,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--candidates", type=int, default=50)
     ap.add_argument("--weights", default="lexical=1,dense=1")
     ap.add_argument("--modes", default="hybrid,dense,lexical")
+    ap.add_argument("--no-build", action="store_true",
+                    help="only use documents already in --cache-dir (and only their questions)")
     args = ap.parse_args(argv)
     if not (args.data / "questions.jsonl").exists():
         print(f"no FinanceBench data at {args.data}", file=sys.stderr)
         return 2
+    questions = load_questions(args.data)
     import tempfile
 
-    questions = load_questions(args.data)
-    doc_names = sorted({q["doc_name"] for q in questions})
-    emb = load_embedder(args.embedder, threads=args.threads)
     with tempfile.TemporaryDirectory(prefix="dossier-bench-") as tmp:
-        cache = args.cache_dir or Path(tmp)
-        t0 = time.perf_counter()
-        cat, vi, docs, manifest = build_index(args.data, cache, emb, doc_names)
-        weights = {k: float(v) for k, v in (p.split("=") for p in args.weights.split(","))}
-        retriever = HybridRetriever(cat, vi, emb, WS, candidates=args.candidates, weights=weights)
-        result: dict[str, Any] = {"embedder": emb.identity, "documents": len(docs), "chunks": manifest["chunks"],
-                                  "embed_chunks_per_s": round(manifest["chunks"] / max(manifest["embed_s"], 1e-9), 1),
-                                  "build_s": round(time.perf_counter() - t0, 1), "candidates": args.candidates,
-                                  "weights": weights}
-        for mode in args.modes.split(","):
-            result[mode] = evaluate(retriever, questions, docs, mode)
-        cat.close()
+        result = run(args, questions, args.cache_dir or Path(tmp))
     summary = {m: {k: v for k, v in result[m].items() if k != "misses_at_5"} for m in args.modes.split(",")}
     print(json.dumps(summary, indent=1))
     if args.out:

@@ -54,9 +54,9 @@ def prepare(rows: list[dict[str, Any]], cache: dict[str, dict[str, Any]], taxono
 
 def make_model(docs: list[TrainDoc], taxonomy: Any, embedder_id: str = "") -> RiskModel:
     cats = taxonomy.enabled(("contract",))
-    w, b, mean, scale, thr = train(docs)
-    return RiskModel([c.id for c in cats], [list(c.cues) for c in cats], w, b, mean, scale, thr, embedder_id,
-                     int(docs[0].x.shape[1] - len(cats) - 4))
+    dim = int(docs[0].x.shape[1] - len(cats) - 4)
+    w, b, mean, scale, thr, use_kw = train(docs, cue_offset=dim)
+    return RiskModel([c.id for c in cats], [list(c.cues) for c in cats], w, b, mean, scale, thr, embedder_id, dim, use_kw)
 
 
 def _span_hits(finding: Any, pages: Any, stream: Any, clauses: list[str]) -> int:

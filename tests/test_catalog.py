@@ -242,3 +242,25 @@ def test_locked_database(tmp_path: Path) -> None:
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+def test_old_fts_layout_is_rebuilt_on_open(tmp_path: Path) -> None:
+    with Catalog(tmp_path) as c:
+        c.commit_document(*make_doc("d1", ["rebuilt index finds 1,577"]))
+    db = sqlite3.connect(str(tmp_path / "catalog.sqlite"))
+    db.execute("DROP TABLE chunks_fts")
+    db.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(text, context, section)")
+    db.commit()
+    db.close()
+    with Catalog(tmp_path) as c:
+        assert c.lexical_search(WS, "1,577", ["d1"], 5)[0][0] == "d1:0"
+
+
+def test_query_building_drops_boilerplate_and_title_terms() -> None:
+    from app.store.fts import query_terms, title_terms
+
+    q = "What is Boeing's FY2022 capex? Round your answer to two decimal places."
+    assert query_terms(q) == ["boeing", "fy2022", "2022", "capex", "two"]
+    drop = title_terms("BOEING_2022_10K", "The Boeing Company Annual Report")
+    assert "boeing" in drop and "2022" not in drop
+    assert "boeing" not in query_terms(q, drop) and "2022" in query_terms(q, drop)

@@ -24,14 +24,17 @@ from app.settings import Settings
 pytestmark = pytest.mark.slow
 
 N_DOCS = 4
+#: Pages per document: enough that embedding one document takes seconds even on a fast
+#: machine, so a kill timed from "[2/4]" always lands inside the second document.
+PAGES = 48
 
 
 def _make_docs(folder: Path) -> None:
     folder.mkdir()
     for d in range(N_DOCS):
         pages = [
-            "\n".join(f"Section {d}.{p}.{i} The supplier shall deliver lot {d * 1000 + p * 10 + i} within {i + 5} days of the order." for i in range(14))
-            for p in range(12)
+            "\n".join(f"Section {d}.{p}.{i} The supplier shall deliver lot {d * 10000 + p * 100 + i} within {i + 5} days of the order." for i in range(14))
+            for p in range(PAGES)
         ]
         write_text_pdf(folder / f"contract-{d}.pdf", pages, title=f"Contract {d}")
 
@@ -49,6 +52,7 @@ def _ingest_and_kill(data: Path, folder: Path, delay_s: float) -> None:
             break
         assert time.monotonic() < deadline, "ingest did not reach the second document"
     time.sleep(delay_s)
+    assert proc.poll() is None, "ingest finished before the kill; make the documents larger"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
 

@@ -83,10 +83,10 @@ def test_navigation_zoom_and_find(viewer: Viewer, qtbot) -> None:  # type: ignor
     assert viewer.current_page() == 2 and viewer.canvas.zoomFactor() == pytest.approx(2.0)
     viewer.find_box.setText("agreement")
     hits = [h for h in viewer.canvas.highlights if h.kind == "find"]
-    assert len(hits) == 3 and all(h.rects for h in hits)
+    assert len(hits) == 4 and all(h.rects for h in hits)
     viewer.find_next()
     viewer.find_next()
-    assert viewer.find_status.text() == "2 of 3"
+    assert viewer.find_status.text() == "2 of 4"
 
 
 def test_find_spans_tolerates_line_breaks() -> None:

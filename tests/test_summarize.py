@@ -96,8 +96,10 @@ def test_cancel_raises() -> None:
 
 def test_parse_bullets_formats() -> None:
     out = parse_bullets("## Outlook\n* Growth of 5% expected next year (p. 4)\nOutlook: Demand stays strong [p 2]\n"
-                        "random chatter", ["Outlook"])
-    assert out == [("Outlook", "Growth of 5% expected next year", [3]), ("Outlook", "Demand stays strong", [1])]
+                        "short chatter\nThe company sells pumps to many utilities. The company sells pumps to many "
+                        "utilities.", ["Outlook"])
+    assert out == [("Outlook", "Growth of 5% expected next year", [3]), ("Outlook", "Demand stays strong", [1]),
+                   ("Outlook", "The company sells pumps to many utilities.", [])]  # prose: sentences, deduplicated
 
 
 def test_cache_hit_miss_and_model_identity(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -116,3 +118,12 @@ def test_cache_hit_miss_and_model_identity(tmp_path) -> None:  # type: ignore[no
     cache.invalidate(doc.id)
     assert cache.get(doc.id, model_identity(llm)) is None
     cache.close()
+
+
+def test_prose_output_is_split_checked_and_page_attached() -> None:
+    doc, pages, chunks = _doc()
+    prose = ("ACME manufactures industrial pumps for water utilities in 40 countries. "
+             "ACME manufactures industrial pumps for water utilities in 40 countries. The moon is made of cheese today.")
+    s = summarize_document(doc, pages, chunks, FakeLLM([prose], n_ctx=4096))
+    gen = [b for sec in s.sections for b in sec.bullets if b.source == "generated"]
+    assert [(b.text, b.pages) for b in gen] == [("ACME manufactures industrial pumps for water utilities in 40 countries.", [0])]

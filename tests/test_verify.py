@@ -7,7 +7,7 @@ from app.analysis.features import missing_numbers, numbers
 from app.analysis.verify import parse_markers, split_answer, verify_answer
 from app.embed.fake import FakeEmbedder
 from app.text.sentences import cut_at_sentence, split_sentences
-from tests.qa_helpers import DOC_ID, PAGES, hit
+from tests.test_qa_helpers import DOC_ID, PAGES, hit
 
 
 def _verify(text: str, hits=None):
@@ -93,3 +93,8 @@ def test_soft_hyphen_span_maps_to_raw_text() -> None:
     assert sents[0].supported
     raw = PAGES[1][cits[0].spans[0].start:cits[0].spans[0].end]
     assert raw.startswith("Operating margin") and raw.endswith("ts.") and "\ufffe" in raw
+
+
+def test_fragment_without_content_is_not_a_supported_claim() -> None:
+    sents, _, _ = _verify("The answer is:")
+    assert not sents[0].supported and "nothing" in sents[0].reasons[0]

@@ -109,6 +109,22 @@ def question_scores(question: str, qvec: np.ndarray, src: SourceText,
     return scores
 
 
+def rerank_sources(question: str, qvec: np.ndarray, sources: list[SourceText], k: int
+                   ) -> tuple[list[SearchHit], list[SourceText]]:
+    """Keep the ``k`` passages whose best sentence answers the question best, fused
+    (reciprocal rank) with the retriever's order; passage-level retrieval misses a single
+    telling sentence inside a long chunk, sentence-level matching does not."""
+    if len(sources) <= 1:
+        return [s.hit for s in sources][:k], sources[:k]
+    weights = term_weights(question, sources)
+    best = [float(question_scores(question, qvec, s, weights).max()) if s.sentences else 0.0 for s in sources]
+    by_sentence = sorted(range(len(sources)), key=lambda i: -best[i])
+    srank = {i: r for r, i in enumerate(by_sentence)}
+    fused = sorted(range(len(sources)), key=lambda i: -(1.0 / (10 + i) + 1.0 / (10 + srank[i])))
+    kept = [sources[i] for i in fused[:k]]
+    return [s.hit for s in kept], kept
+
+
 class PageCache:
     """Raw page texts per document, loaded once per question from the catalog."""
 

@@ -20,7 +20,7 @@ STOPWORDS = frozenset(
     same she should so some such than that the their theirs them then there these they this
     those through to too under until up very was we were what when where which while who whom
     why will with would you your yours per via within without upon among amongst
-    please state explain based using provide give tell show describe list question answer
+    please state explain based using provide give tell show describe list question answer yes sure okay
     """.split()
 )
 

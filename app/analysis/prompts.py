@@ -35,7 +35,8 @@ ABSTAIN_PATTERNS = re.compile(
     r"could not find|couldn't find|cannot find|can't find|not (?:be )?found in|"
     r"(?:do|does) not (?:contain|mention|provide|include|say)|no (?:relevant )?information|"
     r"not (?:mentioned|stated|provided|available) in|unable to (?:find|answer|determine)|"
-    r"cannot (?:answer|determine)|insufficient information",
+    r"cannot (?:answer|determine)|insufficient information|(?:did|do|could) not find|didn't find|"
+    r"answer is not (?:provided|available|given|found|known)",
     re.IGNORECASE,
 )
 

@@ -20,18 +20,20 @@ from typing import Callable, Protocol, Sequence
 from app.analysis.budget import ANSWER_TOKENS, fit_sources, renumber
 from app.analysis.conversation import Conversation
 from app.analysis.evidence import (EmbedderLike, PageCache, SourceText, build_evidence, doc_texts_for,
-                                   evidence_strength, prepare_sources)
+                                   evidence_strength, prepare_sources, rerank_sources)
 from app.analysis.prompts import NOT_FOUND, QA_RULES, PromptSource, is_abstention, qa_messages, qa_user_prompt
 from app.analysis.types import Answer, Evidence
-from app.analysis.verify import verify_answer
+from app.analysis.verify import NOTHING_TO_CHECK, verify_answer
 from app.errors import Cancelled, DossierError
 from app.llm.base import LLM
 from app.types import CancelToken, PageText, Progress, ProgressFn, SearchHit
 
-#: How many passages an abstaining answer still shows.
+#: How many passages an answer abstaining for weak evidence still shows.
 ABSTAIN_EVIDENCE = 3
 #: Share of the context window that earlier turns may use.
 HISTORY_SHARE = 0.2
+#: Retrieve this many times ``k`` passages, then keep the best ``k`` by sentence-level match.
+RERANK_POOL = 2
 STOP = ["<|im_end|>", "<|endoftext|>", "\nQuestion:", "<<<SOURCE"]
 
 
@@ -58,9 +60,12 @@ def answer_question(
     on_progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
     answer_tokens: int = ANSWER_TOKENS,
+    rerank: bool = True,
 ) -> Answer:
     """Answer ``question`` from the selected documents (all when ``doc_ids`` is None) with
-    verified citations. ``history`` (if given) shapes retrieval/prompt and receives the turn."""
+    verified citations. ``history`` (if given) shapes retrieval/prompt and receives the turn.
+    With ``rerank``, ``RERANK_POOL * k`` passages are retrieved and the ``k`` whose best
+    sentence matches the question best (fused with the retrieval rank) are kept."""
     question = question.strip()
     if not question:
         raise DossierError("The question is empty. Type a question about your documents.")
@@ -68,10 +73,12 @@ def answer_question(
     t0 = time.perf_counter()
     progress(Progress("retrieve", 0, 1, "steps", "Searching the documents"))
     query = history.retrieval_query(question) if history else question
-    hits = retriever.search(query, doc_ids=doc_ids, k=k)
+    hits = retriever.search(query, doc_ids=doc_ids, k=k * RERANK_POOL if rerank else k)
     _check(cancel)
     pages = PageCache(catalog, workspace)
     sources, qvecs = prepare_sources(hits, embedder, [question])
+    if rerank:
+        hits, sources = rerank_sources(question, qvecs[0], sources, k)
     stats: dict[str, float] = {"retrieve_s": time.perf_counter() - t0, "passages": len(hits)}
     progress(Progress("retrieve", 1, 1, "steps", f"{len(hits)} passages found"))
     _check(cancel)
@@ -82,16 +89,8 @@ def answer_question(
         answer = Answer(question=question, text="", model=_model_name(llm),
                         evidence=build_evidence(question, qvecs[0], sources, pages))
         return _abstain(answer, why, stats, t0, history)
-    hist_msgs = history.messages(llm, int(llm.n_ctx() * HISTORY_SHARE)) if history else []
-    fixed = [QA_RULES, qa_user_prompt(question, len(hits))] + [m["content"] for m in hist_msgs]
-    candidates = [PromptSource(i + 1, h.doc_title, h.page_start, h.text) for i, h in enumerate(hits)]
-    budget = fit_sources(candidates, fixed, llm, answer_tokens)
-    kept_idx = [c.number - 1 for c in budget.sources]
-    prompt_sources = renumber(budget.sources)
-    ev_notes = {i: "shortened to fit the model's context" for i in budget.truncated}
-    ev_notes.update({i: "did not fit the model's context; not given to the model" for i in budget.dropped})
-    evidence = build_evidence(question, qvecs[0], sources, pages, {i: n + 1 for n, i in enumerate(kept_idx)}, ev_notes)
-    answer = Answer(question=question, text="", evidence=evidence, model=_model_name(llm), notes=list(budget.notes))
+    answer, prompt_sources, kept_idx, hist_msgs = _plan_prompt(question, hits, sources, qvecs[0], pages, llm, history,
+                                                               answer_tokens)
     if not prompt_sources:
         return _abstain(answer, "No passage fits the model's context.", stats, t0, history)
     messages = qa_messages(prompt_sources, question, hist_msgs)
@@ -105,6 +104,24 @@ def answer_question(
     if history is not None and not cancelled:
         history.add(question, answer.text, [hits[i].chunk_id for i in kept_idx])
     return answer
+
+
+def _plan_prompt(question: str, hits: list[SearchHit], sources: list[SourceText], qvec: object, pages: PageCache,
+                 llm: LLM, history: Conversation | None, answer_tokens: int
+                 ) -> tuple[Answer, list[PromptSource], list[int], list]:
+    """Budget the sources next to rules/history/question; the Answer shell with evidence,
+    the numbered prompt sources, their indices into ``hits``, and the history messages."""
+    hist_msgs = history.messages(llm, int(llm.n_ctx() * HISTORY_SHARE)) if history else []
+    fixed = [QA_RULES, qa_user_prompt(question, len(hits))] + [m["content"] for m in hist_msgs]
+    candidates = [PromptSource(i + 1, h.doc_title, h.page_start, h.text) for i, h in enumerate(hits)]
+    budget = fit_sources(candidates, fixed, llm, answer_tokens)
+    kept_idx = [c.number - 1 for c in budget.sources]
+    ev_notes = {i: "shortened to fit the model's context" for i in budget.truncated}
+    ev_notes.update({i: "did not fit the model's context; not given to the model" for i in budget.dropped})
+    evidence = build_evidence(question, qvec, sources, pages, {i: n + 1 for n, i in enumerate(kept_idx)},  # type: ignore[arg-type]
+                              ev_notes)
+    answer = Answer(question=question, text="", evidence=evidence, model=_model_name(llm), notes=list(budget.notes))
+    return answer, renumber(budget.sources), kept_idx, hist_msgs
 
 
 def _check(cancel: CancelToken | None) -> None:
@@ -144,6 +161,7 @@ def _clean(text: str) -> str:
     """Strip role labels, template leftovers and repeated sentences (small models loop)."""
     text = re.sub(r"^\s*(?:assistant|answer)\s*:\s*", "", text.strip(), flags=re.IGNORECASE)
     text = text.split("<<<")[0].strip()
+    text = _ECHO.sub("", text).strip()  # small models parrot the instructions
     seen: set[str] = set()
     lines: list[str] = []
     for line in text.splitlines():
@@ -155,11 +173,16 @@ def _clean(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+_ECHO = re.compile(r"[^.\n]*(?:citing them after each sentence|answer from the sources|reply exactly|"
+                   r"only facts stated in the sources)[^.\n]*\.?", re.IGNORECASE)
+
+
 def _abstain(answer: Answer, why: str, stats: dict[str, float], t0: float, history: Conversation | None) -> Answer:
     answer.abstained = True
     answer.fully_supported = False
     answer.text = NOT_FOUND + (f" {why}" if why else "")
-    answer.evidence = answer.evidence[:ABSTAIN_EVIDENCE]
+    if why:  # weak evidence: only the closest passages; a model abstention keeps them all
+        answer.evidence = answer.evidence[:ABSTAIN_EVIDENCE]
     answer.sentences, answer.citations = [], []
     stats["total_s"] = time.perf_counter() - t0
     answer.stats = stats
@@ -175,7 +198,8 @@ def _verify(answer: Answer, sources: Sequence[SourceText], embedder: EmbedderLik
     sentences, citations, notes = verify_answer(answer.text, sources, list(range(1, len(sources) + 1)), embedder, pages)
     answer.sentences, answer.citations = sentences, citations
     answer.notes.extend(dict.fromkeys(notes))
-    answer.fully_supported = bool(sentences) and all(s.supported for s in sentences)
+    checkable = [s for s in sentences if NOTHING_TO_CHECK not in s.reasons]
+    answer.fully_supported = bool(checkable) and all(s.supported for s in checkable)
     stats["verify_s"] = time.perf_counter() - t
     progress(Progress("verify", 1, 1, "steps"))
 

@@ -69,8 +69,7 @@ STRUCTURES: dict[str, tuple[SectionSpec, ...]] = {
 
 #: Priority of document sections for the model's map windows when a document is long.
 PRIORITY_SECTIONS: dict[str, tuple[str, ...]] = {
-    "annual_report": (r"item\s*1(?![0-9a-z])", r"item\s*1a", r"item\s*7(?![0-9a-z])", r"item\s*8", r"item\s*2\b",
-                      r"item\s*3\b"),
+    "annual_report": (r"item\s*1(?![0-9a-z])", r"item\s*1a", r"item\s*7(?![0-9a-z])", r"item\s*8"),
     "quarterly_report": (r"item\s*2\b", r"item\s*1(?![0-9a-z])", r"item\s*1a", r"management"),
     "contract": (),
     "other": (),
@@ -80,6 +79,8 @@ PRIORITY_SECTIONS: dict[str, tuple[str, ...]] = {
 def structure_for(doc_type: str) -> tuple[SectionSpec, ...]:
     return STRUCTURES.get(doc_type, _OTHER)
 
+
+_AMOUNT = re.compile(r"\$\s?\d|\d\s?(?:%|percent\b|million\b|billion\b)", re.IGNORECASE)
 
 _COMPILED: dict[str, re.Pattern[str]] = {}
 
@@ -99,9 +100,10 @@ def cue_score(spec: SectionSpec, sentence: str, section_path: str) -> float:
     if spec.needs_number and not has_number:
         return 0.0
     where = any(_rx(w).search(section_path) for w in spec.where) if spec.where else False
+    amount = 2.0 if spec.needs_number and _AMOUNT.search(sentence) else 0.0
     n = len(sentence)
     shape = 1.0 if 60 <= n <= 300 else 0.5
-    return (min(hits, 3) + (1.5 if where else 0.0) + (0.5 if has_number else 0.0)) * shape
+    return (min(hits, 3) + (1.5 if where else 0.0) + (0.5 if has_number else 0.0) + amount) * shape
 
 
 def section_priority(doc_type: str, section_path: str) -> int:

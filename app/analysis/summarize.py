@@ -23,22 +23,28 @@ from typing import Callable, Mapping, Sequence
 
 from app.analysis.features import content_words, missing_numbers, overlap
 from app.analysis.prompts import map_messages, reduce_messages
-from app.analysis.structure import SectionSpec, cue_score, section_priority, structure_for
+from app.analysis.structure import PRIORITY_SECTIONS, SectionSpec, cue_score, section_priority, structure_for
 from app.analysis.types import Summary, SummaryBullet, SummarySection
 from app.llm.base import LLM
 from app.text.normalize import normalize_with_map, raw_span
-from app.text.sentences import sentence_spans
+from app.text.sentences import sentence_spans, split_sentences
 from app.text.spans import chunk_offsets_to_spans
 from app.types import CancelToken, Chunk, DocumentRecord, PageText, Progress, ProgressFn, Span
 
 SCHEMA_VERSION = 1
 MAX_WINDOWS = 6
+#: A map window holds at most this many tokens even with a large context: prompt processing
+#: on a CPU grows with it, and small models lose track in long inputs.
+WINDOW_TOKENS = 1800
 MAP_TOKENS = 220
 REDUCE_TOKENS = 450
 PROMPT_OVERHEAD = 220
 EXTRACTED_PER_SECTION = 3
 GENERATED_PER_SECTION = 5
-SUPPORT_OVERLAP = 0.6
+SUPPORT_OVERLAP = 0.75
+SENTENCE_OVERLAP = 0.6
+#: Statements about the text rather than facts from it ("The document discusses…").
+_META = re.compile(r"^(?:it|this|these|they|the (?:document|text|report|section|passage|part))\b", re.IGNORECASE)
 
 _PAGE_TAG = re.compile(r"\[\s*p(?:age|\.)?\s*(\d+)(?:\s*[-–,]\s*p?\s*\d+)*\s*\]|\(\s*p(?:age|p?\.)?\s*(\d+)\s*\)", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
@@ -148,21 +154,48 @@ def plan_windows(doc_type: str, chunks: Sequence[Chunk], llm: LLM, max_windows: 
     """Consecutive chunks of one top-level section per window, within the context budget;
     at most ``max_windows``, chosen by section priority (then spread over the document).
     Returns (chosen windows in document order, number of windows the document makes)."""
-    budget = max(256, llm.n_ctx() - MAP_TOKENS - PROMPT_OVERHEAD)
+    budget = max(256, min(WINDOW_TOKENS, llm.n_ctx() - MAP_TOKENS - PROMPT_OVERHEAD))
     counts = llm.count_tokens([c.text for c in chunks])
     windows: list[Window] = []
     for c, n in zip(chunks, counts):
-        top = c.section.split(" > ")[0]
+        top = group_key(c.section)
         cur = windows[-1] if windows else None
-        if cur and cur.chunks[-1].section.split(" > ")[0] == top and cur.tokens + n <= budget:
+        if cur and group_key(cur.chunks[-1].section) == top and cur.tokens + n <= budget:
             cur.chunks.append(c)
             cur.tokens += n
         elif n <= budget:
             windows.append(Window([c], n, section_priority(doc_type, c.section)))
     if len(windows) <= max_windows:
         return windows, len(windows)
-    order = sorted(range(len(windows)), key=lambda i: (windows[i].priority, _spread_rank(i, len(windows))))
-    return [windows[i] for i in sorted(order[:max_windows])], len(windows)
+    unlisted = len(PRIORITY_SECTIONS.get(doc_type, ()))
+    return [windows[i] for i in sorted(_pick(windows, max_windows, unlisted))], len(windows)
+
+
+def _pick(windows: list[Window], n: int, unlisted: int) -> list[int]:
+    """Round-robin over the priority sections (the first part of Item 1, of Item 1A, of
+    Item 7…, then the second parts…); unlisted sections last, spread over the document."""
+    groups: dict[int, list[int]] = {}
+    for i, w in enumerate(windows):
+        groups.setdefault(w.priority, []).append(i)
+    listed = [groups[p] for p in sorted(groups) if p != unlisted]
+    rest = sorted(groups.get(unlisted, []), key=lambda i: _spread_rank(i, len(windows)))
+    order: list[int] = []
+    for r in range(max((len(g) for g in listed), default=0)):
+        order.extend(g[r] for g in listed if r < len(g))
+    return (order + rest)[:n]
+
+
+_TOP_HEADING = re.compile(r"(?:item|article|section|schedule|exhibit)\s+[0-9ivx]", re.IGNORECASE)
+
+
+def group_key(section: str) -> str:
+    """The top-level section a chunk belongs to: the path up to its "Item 7"/"Article 5"
+    component (document titles and "PART II" above it are not sections of their own)."""
+    parts = section.split(" > ")
+    for i, part in enumerate(parts):
+        if _TOP_HEADING.match(part):
+            return " > ".join(parts[: i + 1])
+    return " > ".join(parts[:2])
 
 
 def _spread_rank(i: int, n: int) -> int:
@@ -216,12 +249,18 @@ def parse_bullets(text: str, headings: Sequence[str]) -> list[tuple[str, str, li
         if heading.strip().lower() in lower and rest.strip():
             current, bare = lower[heading.strip().lower()], rest.strip()
         elif not (_BULLET.match(line) or _PAGE_TAG.search(line)):
+            # prose instead of bullets (small models): each sentence is a candidate; the
+            # page check in attach_pages decides what survives
+            out.extend((current, sent, []) for sent in split_sentences(bare) if len(sent.split()) >= 5)
             continue
         pages = [int(a or b) - 1 for a, b in _PAGE_TAG.findall(bare)]
         body = _PAGE_TAG.sub("", _BULLET.sub("", bare)).strip(" -;,")
         if len(re.findall(r"[A-Za-z]{2,}", body)) >= 3:
             out.append((current, body, [p for p in pages if p >= 0]))
-    return out
+    unique: dict[str, tuple[str, str, list[int]]] = {}
+    for item in out:
+        unique.setdefault(item[1].lower(), item)
+    return list(unique.values())
 
 
 # -- page attachment and composition ---------------------------------------------------------
@@ -233,7 +272,7 @@ def attach_pages(raw: Sequence[tuple[str, str, list[int]]], specs: Sequence[Sect
     out: dict[str, list[SummaryBullet]] = {s.title: [] for s in specs}
     dropped = 0
     for heading, body, cited in raw:
-        page = _backing_page(body, cited, words, page_map)
+        page = None if _META.match(body) else _backing_page(body, cited, words, page_map)
         if page is None:
             dropped += 1
             continue
@@ -248,9 +287,17 @@ def _backing_page(body: str, cited: list[int], words: Mapping[int, set[str]], pa
         return None
     candidates = [p for p in cited if p in words] + sorted(words, key=lambda p: overlap(bw, words[p]), reverse=True)[:5]
     for p in dict.fromkeys(candidates):
-        if overlap(bw, words[p]) >= SUPPORT_OVERLAP and not missing_numbers(body, page_map[p]):
+        if overlap(bw, words[p]) >= SUPPORT_OVERLAP and not missing_numbers(body, page_map[p]) \
+                and _sentence_overlap(bw, page_map[p]) >= SENTENCE_OVERLAP:
             return p
     return None
+
+
+def _sentence_overlap(bw: set[str], raw: str) -> float:
+    """Best share of the bullet's words found together in ONE sentence of the page (words
+    scattered over a page do not make a claim true)."""
+    text = " ".join(raw.split())
+    return max((overlap(bw, content_words(text[a:b])) for a, b in sentence_spans(text)), default=0.0)
 
 
 def _best_section(specs: Sequence[SectionSpec], body: str) -> str:

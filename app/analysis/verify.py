@@ -30,6 +30,9 @@ LEXICAL_OK = 0.6
 LEXICAL_MIN = 0.34
 EMBED_OK = 0.62
 INFER_SCORE = 0.7
+#: Reason given to a fragment such as "Yes." or "The answer is:" (it is left out of
+#: the fully-supported verdict, which then needs at least one checkable sentence).
+NOTHING_TO_CHECK = "states nothing that can be checked"
 
 
 def parse_markers(text: str) -> list[int]:
@@ -138,7 +141,10 @@ def verify_answer(text: str, sources: Sequence[SourceText], numbers_given: Seque
         if bad:
             s.reasons.append("cited " + ", ".join(f"[{m}]" for m in bad) + ", which the model was not given; removed")
             notes.append(f"Removed citation(s) to non-existent source(s): {', '.join(f'[{m}]' for m in bad)}.")
-        if not s.supported:
+        if not content_words(plain) and not numbers(plain):
+            s.supported, s.score = False, 0.0
+            s.reasons.append(NOTHING_TO_CHECK)
+        elif not s.supported:
             s.reasons.extend(_reasons(check, cited) if sources else ["no sources were given"])
         inferred = False
         if not cited and s.supported and check.score >= INFER_SCORE:

@@ -38,7 +38,7 @@ class ServiceActions:
     def _ingest_progress(self: "MainWindow", p: Progress) -> None:
         if p.stage == "document" and p.done != self._last_doc_progress:
             self._last_doc_progress = p.done
-            self.refresh_documents()  # documents appear as each one is committed
+            self.refresh_documents(background=True)  # documents appear as each one is committed
 
     def _ingest_done(self: "MainWindow", summary: Any) -> None:
         self._last_doc_progress = -1
@@ -106,6 +106,7 @@ class ServiceActions:
     # -- ask ------------------------------------------------------------------------
     def ask(self: "MainWindow", question: str) -> Any:
         if not hasattr(self.service, "ask"):
+            self.ask_panel.begin(question)
             self.ask_panel.show_error("Asking questions is not available in this version.")
             return None
         if self._conversation is None and hasattr(self.service, "new_conversation"):
@@ -128,6 +129,9 @@ class ServiceActions:
         self.ask_panel.show_answer(answer)
         stats = getattr(answer, "stats", {}) or {}
         tokens, secs = stats.get("answer_tokens", 0), stats.get("generate_s", 0)
+        if not (tokens and secs):  # the engine's own numbers, if it is loaded (never load it here)
+            last = getattr(getattr(self.service, "_llm", None), "last_stats", None)
+            tokens, secs = getattr(last, "generated_tokens", 0), getattr(last, "generation_seconds", 0.0)
         if tokens and secs:
             self.status.set_model(getattr(answer, "model", "") or self._model_name, tokens / secs)
 
@@ -195,11 +199,13 @@ class ServiceActions:
     def load_model(self: "MainWindow", path: str | None = None) -> Any:
         """Load (or switch) the model in the background; the status bar shows the result."""
         def work(ctx):  # type: ignore[no-untyped-def]
-            if path is not None and hasattr(self.service, "set_model"):
-                self.service.set_model(path)
-            if hasattr(self.service, "model_info"):
-                return self.service.model_info()
-            return self.service.llm.info
+            if path is not None:  # settings changed: drop the old engine, build the new one
+                if hasattr(self.service, "set_model"):
+                    self.service.set_model(path)
+                else:
+                    self.service.set_llm(None)
+            llm = self.service.llm
+            return llm.load() if hasattr(llm, "load") else llm.info
 
         self.status.set_model("loading…")
         return self.runner.submit("Loading the model", work, resource="model",

@@ -84,8 +84,11 @@ class Job(QObject):
     cancelled = Signal()
     finished = Signal(object)  # self, always last
 
-    def __init__(self, title: str, fn: Callable[[JobContext], Any], resource: str | None = None) -> None:
+    def __init__(self, title: str, fn: Callable[[JobContext], Any], resource: str | None = None,
+                 quiet: bool = False) -> None:
         super().__init__()
+        #: quick housekeeping jobs (e.g. re-reading the library) are not listed in the status bar
+        self.quiet = quiet
         self.id = next(_ids)
         self.title = title
         self.fn = fn
@@ -159,8 +162,8 @@ class JobRunner(QObject):
                on_result: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None,
                on_progress: Callable[[Progress], None] | None = None,
-               on_stream: Callable[[str], None] | None = None) -> Job:
-        job = Job(title, fn, resource)
+               on_stream: Callable[[str], None] | None = None, quiet: bool = False) -> Job:
+        job = Job(title, fn, resource, quiet)
         if on_result:
             job.succeeded.connect(on_result)
         if on_error:

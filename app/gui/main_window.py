@@ -67,9 +67,11 @@ class MainWindow(QMainWindow, ServiceActions):
         self.tabs.addTab(self.summary_panel, "Summary")
         self.tabs.addTab(self.risk_panel, "Risks")
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        for w in (self.library, self.centre, self.tabs):
+        # explicit minimums (below the panels' size hints) so the window fits small screens
+        for w, minimum in ((self.library, 180), (self.centre, 260), (self.tabs, 240)):
+            w.setMinimumWidth(minimum)
             self.splitter.addWidget(w)
-        self.splitter.setSizes([300, 640, 420])
+        self.splitter.setSizes([320, 660, 480])
         self.splitter.setStretchFactor(1, 1)
         self.setCentralWidget(self.splitter)
         self.status = StatusBar(self.runner, self)
@@ -110,15 +112,26 @@ class MainWindow(QMainWindow, ServiceActions):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.cancel_ask)
 
     # -- documents --------------------------------------------------------------------
-    def refresh_documents(self) -> None:
+    def refresh_documents(self, background: bool = False) -> None:
+        """Re-read the library. ``background=True`` reads it in a job: while an ingest commits a
+        large document the catalog is locked, and the GUI thread must not wait for it."""
+        if background:
+            self.runner.submit("Refreshing the library", lambda _ctx: self._read_library(),
+                               on_result=self._show_library, on_error=lambda e: log.warning("refresh failed: %s", e),
+                               quiet=True)
+            return
         try:
-            docs = self.service.documents()
-            workspaces = self.service.library.catalog.workspaces()
+            self._show_library(self._read_library())
         except Exception as err:  # noqa: BLE001 - a damaged catalog must not kill the window
             self.show_error(err)
-            return
+
+    def _read_library(self) -> tuple[list, list[str]]:
+        return self.service.documents(), list(self.service.library.catalog.workspaces())
+
+    def _show_library(self, data: tuple[list, list[str]]) -> None:
+        docs, workspaces = data
         self.library.set_documents(docs)
-        self.library.set_workspaces(list(workspaces), self.service.workspace)
+        self.library.set_workspaces(workspaces, self.service.workspace)
         indexed = [d for d in docs if d.status == "indexed"]
         self.status.set_index(len(indexed), sum(d.page_count for d in indexed), sum(d.chunk_count for d in indexed))
         self.centre.setCurrentWidget(self.viewer if docs else self.empty)
@@ -181,6 +194,8 @@ class MainWindow(QMainWindow, ServiceActions):
         text = self.error_text(err)
         if isinstance(err, BaseException):
             log.error("shown to the user: %s", text, exc_info=err)
+        else:
+            log.warning("shown to the user: %s", text)
         if self._error_box is not None and self._error_box.isVisible() and self._error_box.text() == text:
             return
         self.errors.append(text)
@@ -204,6 +219,9 @@ class MainWindow(QMainWindow, ServiceActions):
         from app.gui.theme import apply_theme
 
         old, new = self.service.settings, dlg.settings
+        if new.embedder != old.embedder:
+            self.statusBar().showMessage("The new embedding model is used after a restart; then re-index your documents.",
+                                         15000)
         model_changed = (old.llm_model, old.llm_n_ctx, old.llm_gpu_layers, old.llm_threads, old.llm_remote_url) != (
             new.llm_model, new.llm_n_ctx, new.llm_gpu_layers, new.llm_threads, new.llm_remote_url)
         for field in ("llm_model", "llm_n_ctx", "llm_gpu_layers", "llm_threads", "llm_remote_url", "embedder", "theme"):

@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from typing import Any
 
-FALLBACK_STOP = ["### User:", "### System:", "\n### "]
+FALLBACK_STOP = ["\n###", "### User:", "### System:"]
 
 
 def main(conn: Any, cancel_flag: Any, config: dict[str, Any]) -> None:
     """Entry point of the model process (``multiprocessing`` spawn target)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         engine = _Engine(config)

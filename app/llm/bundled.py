@@ -51,8 +51,8 @@ def _package_file(module: str, filename: str) -> Path | None:
 
 @lru_cache(maxsize=1)
 def installed_gguf_files() -> tuple[Path, ...]:
-    """GGUF files shipped inside installed Python distributions (largest first is not
-    assumed; instruct models are preferred by name). Only reads installed metadata."""
+    """GGUF files shipped inside installed Python distributions, instruct models first.
+    Only reads the installed packages' file lists; never downloads anything."""
     from importlib.metadata import distributions
 
     found: list[Path] = []

@@ -26,8 +26,8 @@ from app.settings import cpu_count
 from app.types import CancelToken
 
 #: Seconds the model process gets to acknowledge a cancel before it is killed.
-CANCEL_GRACE_S = 0.15
-_POLL_S = 0.02
+CANCEL_GRACE_S = 0.13
+_POLL_S = 0.01
 MAX_DEFAULT_CTX = 8192
 
 
@@ -204,6 +204,8 @@ class LocalLLM:
         deadline = time.monotonic() + timeout_s
         conn = self._conn
         while True:
+            if cancel is not None and cancel.cancelled:  # before reading: pieces may be queued
+                return ("cancel",)
             try:
                 if conn.poll(_POLL_S):
                     return conn.recv()
@@ -211,8 +213,6 @@ class LocalLLM:
                 raise self._crashed(loading) from None
             if not self._proc.is_alive():
                 raise self._crashed(loading)
-            if cancel is not None and cancel.cancelled:
-                return ("cancel",)
             if time.monotonic() > deadline:
                 self._stop_process(graceful=False)
                 what = "loading the model" if loading else "answering"
@@ -336,9 +336,15 @@ class LocalLLM:
                         return
         except (EOFError, OSError):
             pass
-        # Still busy (e.g. inside a long prompt evaluation): end it and start a fresh one.
+        # Still busy (e.g. inside a long prompt evaluation): end it now, and start a fresh one
+        # in the background so the caller's stream ends within the cancel budget.
         self._stop_process(graceful=False)
-        self._start_process()
+        threading.Thread(target=self._prestart, daemon=True, name="dossier-llm-restart").start()
+
+    def _prestart(self) -> None:
+        with self._lock:
+            if self._proc is None:
+                self._start_process()
 
     def _request_error(self, msg: tuple) -> ModelError:
         if msg[0] == "error" and msg[1] == "context":

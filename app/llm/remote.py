@@ -220,7 +220,7 @@ class RemoteLLM:
         except _HTTPStatus as e:
             raise self._status_error(e) from None
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
-        threading.Thread(target=_pump_sse, args=(resp, events), daemon=True, name="dossier-sse").start()
+        threading.Thread(target=_pump_sse, args=(conn, resp, events), daemon=True, name="dossier-sse").start()
         stats = self.last_stats
         t_first = None
         try:
@@ -276,8 +276,11 @@ def _error_detail(resp: Any) -> str:
         return resp.reason or ""
 
 
-def _pump_sse(resp: Any, events: "queue.Queue[tuple[str, Any]]") -> None:
-    """Reader thread: server-sent events → queue of ("data", dict) / ("error", …) / ("end", None)."""
+def _pump_sse(conn: Any, resp: Any, events: "queue.Queue[tuple[str, Any]]") -> None:
+    """Reader thread: server-sent events → queue of ("data", dict) / ("error", …) / ("end", None).
+
+    It owns the connection and closes it when done (closing it from the consumer's thread
+    while a read is in progress races inside http.client)."""
     try:
         while True:
             raw = resp.readline()
@@ -295,9 +298,11 @@ def _pump_sse(resp: Any, events: "queue.Queue[tuple[str, Any]]") -> None:
                 events.put(("error", err.get("message", err) if isinstance(err, dict) else err))
                 return
             events.put(("data", chunk))
-    except (OSError, ValueError, http.client.HTTPException) as e:
+    except Exception as e:  # noqa: BLE001 - any failure here ends the stream with an error
         events.put(("error", e))
         return
+    finally:
+        conn.close()
     events.put(("end", None))
 
 
@@ -318,11 +323,11 @@ def _apply_chunk(chunk: dict[str, Any], stats: GenerationStats) -> str:
 
 
 def _abort(conn: http.client.HTTPConnection) -> None:
-    """Shut the socket down (wakes the reader thread; the server sees the client leave)."""
+    """Shut the socket down: the reader thread wakes up and closes the connection, and the
+    server sees the client leave and stops generating."""
     sock = conn.sock
     if sock is not None:
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-    conn.close()

@@ -10,11 +10,13 @@ answer step sees a table or clause that straddles a chunk border as one passage.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal, Mapping
 
 from app.embed.base import Embedder
 from app.retrieval.fusion import Group, merge_neighbours, rrf
 from app.store.catalog import Catalog
+from app.store.fts import title_terms
 from app.store.vectors import VectorIndex
 from app.types import Chunk, SearchHit
 
@@ -25,7 +27,8 @@ DEFAULT_WEIGHTS = {"lexical": 1.0, "dense": 1.0}
 class HybridRetriever:
     def __init__(self, catalog: Catalog, vectors: VectorIndex | None, embedder: Embedder | None,
                  workspace: str = "default", candidates: int = 50, rrf_k: int = 60,
-                 weights: Mapping[str, float] | None = None, merge: bool = True) -> None:
+                 weights: Mapping[str, float] | None = None, merge: bool = True,
+                 drop_title_terms: bool = True) -> None:
         self.catalog = catalog
         self.vectors = vectors
         self.embedder = embedder
@@ -34,10 +37,17 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.weights = dict(weights or DEFAULT_WEIGHTS)
         self.merge = merge
+        self.drop_title_terms = drop_title_terms
 
     # -- candidate lists -------------------------------------------------------------
     def _lexical(self, query: str, doc_ids: list[str] | None, n: int) -> list[str]:
-        return [cid for cid, _ in self.catalog.lexical_search(self.workspace, query, doc_ids, n)]
+        drop: set[str] = set()
+        if self.drop_title_terms and doc_ids is not None and len(doc_ids) <= 3:
+            for doc_id in doc_ids:  # "Does Boeing ..." scoped to Boeing's 10-K: "boeing" is noise
+                rec = self.catalog.get(self.workspace, doc_id)
+                if rec is not None:
+                    drop |= title_terms(rec.title, Path(rec.path).stem)
+        return [cid for cid, _ in self.catalog.lexical_search(self.workspace, query, doc_ids, n, drop)]
 
     def _dense(self, query: str, doc_ids: list[str] | None, n: int, indexed: set[str]) -> list[str]:
         if self.vectors is None or self.embedder is None or not query.strip():

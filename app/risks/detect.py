@@ -87,8 +87,15 @@ def _model_hits(cats: list[Category], model: RiskModel | None, chunks: Sequence[
     if not wanted:
         return {}
     probs = model.chunk_probs(chunks, vecs)
-    return {c.id: Hit(c, float(probs[:, index[c.id]].max()), float(model.thresholds[index[c.id]]),
-                      probs[:, index[c.id]], model.embedding_direction(index[c.id])) for c in wanted}
+    hits = {}
+    for c in wanted:
+        j = index[c.id]
+        if model.keyword_only(j):  # training found the cue rule better for this category
+            counts = np.array([cue_count(ch.text, model.cue_groups[j]) for ch in chunks], dtype=np.float32)
+            hits[c.id] = Hit(c, float(counts.sum()), 1.0, counts + probs[:, j], model.embedding_direction(j), counts=True)
+        else:
+            hits[c.id] = Hit(c, float(probs[:, j].max()), float(model.thresholds[j]), probs[:, j], model.embedding_direction(j))
+    return hits
 
 
 def _cue_hit(cat: Category, chunks: Sequence[Chunk], vecs: np.ndarray | None, embedder: Any, min_hits: int) -> Hit:

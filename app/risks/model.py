@@ -49,6 +49,11 @@ class RiskModel:
     thresholds: np.ndarray  # doc-level decision threshold per category
     embedder: str = ""
     dim: int = 384
+    #: per category: decide by "any cue match" instead of the classifier (chosen in training)
+    use_keywords: np.ndarray | None = None
+
+    def keyword_only(self, cat_index: int) -> bool:
+        return bool(self.use_keywords is not None and self.use_keywords[cat_index])
 
     def chunk_probs(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> np.ndarray:
         """P(category clause in chunk): (chunks x categories)."""
@@ -65,7 +70,9 @@ class RiskModel:
         meta = {"category_ids": self.category_ids, "cue_groups": self.cue_groups, "embedder": self.embedder, "dim": self.dim}
         np.savez_compressed(path, meta=np.array(json.dumps(meta)), weights=self.weights.astype(np.float32),
                             bias=self.bias.astype(np.float32), mean=self.mean.astype(np.float32),
-                            scale=self.scale.astype(np.float32), thresholds=self.thresholds.astype(np.float32))
+                            scale=self.scale.astype(np.float32), thresholds=self.thresholds.astype(np.float32),
+                            use_keywords=np.asarray(self.use_keywords if self.use_keywords is not None
+                                                    else np.zeros(len(self.category_ids), bool)))
 
     @classmethod
     def load(cls, path: Path | None = None) -> "RiskModel | None":
@@ -76,4 +83,5 @@ class RiskModel:
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             return cls(meta["category_ids"], meta["cue_groups"], z["weights"], z["bias"], z["mean"], z["scale"],
-                       z["thresholds"], meta.get("embedder", ""), int(meta.get("dim", 384)))
+                       z["thresholds"], meta.get("embedder", ""), int(meta.get("dim", 384)),
+                       z["use_keywords"] if "use_keywords" in z else None)

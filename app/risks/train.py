@@ -89,7 +89,7 @@ def label_chunks(stream: AlnumStream, chunks: Sequence[Chunk], gold: dict[str, l
     return y
 
 
-def fit_logreg(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, epochs: int = 300, lr: float = 0.05,
+def fit_logreg(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, epochs: int = 150, lr: float = 0.08,
                pos_weight: float = 5.0) -> tuple[np.ndarray, np.ndarray]:
     """Multi-output logistic regression, full-batch Adam (numpy only, deterministic)."""
     n, d = x.shape
@@ -157,10 +157,18 @@ def folds(n: int, k: int, seed: int = 0) -> list[np.ndarray]:
     return [order[i::k] for i in range(k)]
 
 
-def train(docs: Sequence[TrainDoc], inner_folds: int = 3, **kw: float) -> tuple[np.ndarray, ...]:
+def _f1(pred: np.ndarray, truth: np.ndarray) -> float:
+    return 2 * float((pred & truth).sum()) / max(1.0, float(pred.sum() + truth.sum()))
+
+
+def train(docs: Sequence[TrainDoc], inner_folds: int = 3, cue_offset: int = 384, margin: float = 0.02,
+          **kw: float) -> tuple[np.ndarray, ...]:
     """Fit on all ``docs``; thresholds from out-of-fold doc scores of an inner split of them.
 
-    Returns (weights, bias, mean, scale, thresholds).
+    Per category, the plain keyword rule (any cue match; cue features start at column
+    ``cue_offset``) replaces the model when it did better on those same inner folds by
+    ``margin`` F1 — a choice made on training contracts only. Returns (weights, bias,
+    mean, scale, thresholds, use_keywords).
     """
     k = docs[0].y.shape[1]
     oof = np.zeros((len(docs), k), np.float32)
@@ -170,5 +178,8 @@ def train(docs: Sequence[TrainDoc], inner_folds: int = 3, **kw: float) -> tuple[
         oof[held] = doc_scores([docs[i] for i in held], *fit)
     truth = np.vstack([d.present for d in docs]).astype(bool)
     thresholds = np.array([best_threshold(oof[:, j], truth[:, j]) for j in range(k)], np.float32)
+    kw_pred = np.vstack([(d.x[:, cue_offset : cue_offset + k] > 0).any(0) if len(d.x) else np.zeros(k, bool) for d in docs])
+    use_kw = np.array([_f1(kw_pred[:, j], truth[:, j]) > _f1(oof[:, j] >= thresholds[j], truth[:, j]) + margin
+                       for j in range(k)])
     w, b, mean, scale = _fit(docs, **kw)
-    return w, b, mean, scale, thresholds
+    return w, b, mean, scale, thresholds, use_kw

@@ -136,10 +136,16 @@ def _duration_value(kind: str, text: str) -> dict[str, Any] | None:
     if not durs:
         return None
     if kind == "notice_period":  # notice is usually the days figure near "notice"/"prior"
-        near = [d for d in durs if re.search(re.escape(d["text"]) + r".{0,60}\b(?:notice|prior|before|advance)", text, re.IGNORECASE | re.DOTALL)]
-        d = (near or durs)[0]
+        d = min(durs, key=lambda x: _gap_to_notice(x["text"], text))
     else:
         d = max(durs, key=lambda x: x["days"]) if re.search(r"\bsuccessive|\brenew|\bextend", text, re.IGNORECASE) else durs[0]
     successive = bool(re.search(r"\bsuccessive|\beach\b.{0,20}\brenewal|\bautomatically renew", text, re.IGNORECASE))
     return {"kind": kind, "text": d["text"], "days": d["days"], "number": d["number"], "unit": d["unit"],
             **({"successive": True} if successive and kind == "duration" else {})}
+
+
+def _gap_to_notice(duration: str, text: str) -> int:
+    """Characters between a duration and the next "notice/prior/before/advance" (smaller = likelier)."""
+    m = re.search(re.escape(duration) + r"(.{0,80}?)\b(?:notice|prior|before|advance|in advance)\b", text,
+                  re.IGNORECASE | re.DOTALL)
+    return len(m.group(1)) if m else 10_000

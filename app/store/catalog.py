@@ -22,6 +22,9 @@ from app.store.fts import TOKENIZER, build_match, fts_text
 from app.types import Chunk, DocumentRecord, PageText
 
 SCHEMA_VERSION = "1"
+#: FTS5 columns. ``doc`` holds the document id so a scoped search filters inside the MATCH
+#: (FTS5 intersects doclists) instead of scoring every matching chunk of the whole library.
+FTS_COLUMNS = ("text", "context", "section", "doc")
 CATALOG_FILE = "catalog.sqlite"
 
 _SCHEMA = f"""
@@ -42,7 +45,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     page_end INTEGER NOT NULL, char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
     kind TEXT NOT NULL, text TEXT NOT NULL, context TEXT NOT NULL DEFAULT '',
     UNIQUE (workspace, doc_id, ordinal));
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(text, context, section, tokenize="{TOKENIZER}");
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5({", ".join(FTS_COLUMNS)}, tokenize="{TOKENIZER}");
 CREATE TABLE IF NOT EXISTS failures (
     workspace TEXT NOT NULL, path TEXT NOT NULL, sha TEXT NOT NULL, error TEXT NOT NULL,
     at TEXT NOT NULL);
@@ -51,8 +54,8 @@ CREATE TABLE IF NOT EXISTS failures (
 _DOC_COLS = ("workspace, id, path, title, page_count, doc_type, status, error, ingested_at, "
              "index_settings, textless_pages, chunk_count")
 _CHUNK_COLS = "doc_id, ordinal, text, section, page_start, page_end, char_start, char_end, kind, context"
-#: bm25() column weights: chunk text, heading/table context, section path.
-BM25_WEIGHTS = (1.0, 0.6, 0.4)
+#: bm25() column weights: chunk text, heading/table context, section path, doc id (filter only).
+BM25_WEIGHTS = (1.0, 0.6, 0.4, 0.0)
 
 
 def _now() -> str:
@@ -105,6 +108,9 @@ class Catalog:
             for stmt in _SCHEMA.split(";\n"):
                 if stmt.strip():
                     db.execute(stmt)
+            cols = tuple(r[1] for r in db.execute("PRAGMA table_info(chunks_fts)"))
+            if cols != FTS_COLUMNS:
+                self._rebuild_fts(db)
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
@@ -112,6 +118,15 @@ class Catalog:
                 raise StoreError(f"The document index at {self.path} was written by another Dossier "
                                  f"version (schema {row[0]}). Use that version, or move the file aside "
                                  "and re-add your documents.")
+
+    @staticmethod
+    def _rebuild_fts(db: sqlite3.Connection) -> None:
+        """Recreate the FTS index from the chunks table (an index written by an older build)."""
+        db.execute("DROP TABLE IF EXISTS chunks_fts")
+        db.execute(f'CREATE VIRTUAL TABLE chunks_fts USING fts5({", ".join(FTS_COLUMNS)}, tokenize="{TOKENIZER}")')
+        rows = db.execute("SELECT rowid, text, context, section, doc_id FROM chunks").fetchall()
+        db.executemany("INSERT INTO chunks_fts (rowid, text, context, section, doc) VALUES (?,?,?,?,?)",
+                       [(r, fts_text(t), fts_text(c), fts_text(s), d) for r, t, c, s, d in rows])
 
     # -- plumbing --------------------------------------------------------------------
     @contextmanager
@@ -216,8 +231,8 @@ class Catalog:
                 cur = db.execute(f"INSERT INTO chunks (workspace, {_CHUNK_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                                  (ws, c.doc_id, c.ordinal, c.text, c.section, c.page_start, c.page_end,
                                   c.char_start, c.char_end, c.kind, c.context))
-                db.execute("INSERT INTO chunks_fts (rowid, text, context, section) VALUES (?,?,?,?)",
-                           (cur.lastrowid, fts_text(c.text), fts_text(c.context), fts_text(c.section)))
+                db.execute("INSERT INTO chunks_fts (rowid, text, context, section, doc) VALUES (?,?,?,?,?)",
+                           (cur.lastrowid, fts_text(c.text), fts_text(c.context), fts_text(c.section), c.doc_id))
 
         self._write(run)
 
@@ -282,32 +297,37 @@ class Catalog:
 
     def chunks_by_ids(self, workspace: str, ids: Iterable[str]) -> dict[str, Chunk]:
         """Chunks by id ("docid:ordinal"); unknown ids are left out."""
-        keys: list[tuple[str, int]] = []
+        by_doc: dict[str, list[int]] = {}
         for cid in ids:
             doc_id, _, ordinal = str(cid).rpartition(":")
             if doc_id and ordinal.isdigit():
-                keys.append((doc_id, int(ordinal)))
+                by_doc.setdefault(doc_id, []).append(int(ordinal))
         out: dict[str, Chunk] = {}
-        for i in range(0, len(keys), 400):
-            part = keys[i:i + 400]
-            cond = " OR ".join(["(doc_id=? AND ordinal=?)"] * len(part))
-            params = [workspace] + [v for k in part for v in k]
-            for row in self._read(f"SELECT {_CHUNK_COLS} FROM chunks WHERE workspace=? AND ({cond})", params):
-                c = self._chunk(row)
-                out[c.id] = c
+        for doc_id, ordinals in by_doc.items():  # one index range per document
+            for i in range(0, len(ordinals), 500):
+                part = ordinals[i:i + 500]
+                sql = (f"SELECT {_CHUNK_COLS} FROM chunks WHERE workspace=? AND doc_id=? "
+                       f"AND ordinal IN ({','.join('?' * len(part))})")
+                for row in self._read(sql, [workspace, doc_id, *part]):
+                    c = self._chunk(row)
+                    out[c.id] = c
         return out
 
     # -- lexical search --------------------------------------------------------------
     def lexical_search(self, workspace: str, query: str, doc_ids: list[str] | None = None,
-                       k: int = 50) -> list[tuple[str, float]]:
-        """BM25 top-``k`` chunk ids for free text (higher score = better); never raises on odd input."""
-        match = build_match(query)
+                       k: int = 50, drop_terms: set[str] | None = None) -> list[tuple[str, float]]:
+        """BM25 top-``k`` chunk ids for free text (higher score = better); never raises on odd input.
+        ``drop_terms``: words to leave out of the query (see :func:`app.store.fts.title_terms`)."""
+        match = build_match(query, drop=drop_terms or frozenset())
         if not match or (doc_ids is not None and not doc_ids):
             return []
-        sql = ("SELECT c.doc_id, c.ordinal, bm25(chunks_fts, ?, ?, ?) AS s FROM chunks_fts "
+        if doc_ids is not None:
+            scope = " OR ".join('"' + d.replace('"', '""') + '"' for d in dict.fromkeys(doc_ids))
+            match = f"({match}) AND doc : ({scope})"
+        sql = ("SELECT c.doc_id, c.ordinal, bm25(chunks_fts, ?, ?, ?, ?) AS s FROM chunks_fts "
                "JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? AND c.workspace=?")
         params: list[Any] = [*BM25_WEIGHTS, match, workspace]
-        if doc_ids is not None:
+        if doc_ids is not None:  # exact filter too: the MATCH above matches id *tokens*
             sql += f" AND c.doc_id IN ({','.join('?' * len(doc_ids))})"
             params.extend(doc_ids)
         sql += " ORDER BY s LIMIT ?"

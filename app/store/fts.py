@@ -37,7 +37,11 @@ STOPWORDS = frozenset(
     themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself
     yourselves company's please provide based using according shown state explain show tell
-    give find list describe much many""".split()
+    give find list describe much many
+    answer round rounded decimal decimals place places unit units percents calculate compute
+    extract primarily information provided base judgment judgments details detail outlined
+    referencing looking response question relying usd defined useful relevant like else
+    respond assume""".split()
 )
 
 
@@ -49,11 +53,11 @@ def fts_text(text: str) -> str:
     return _DECIMAL.sub("_", text)
 
 
-def query_terms(query: str) -> list[str]:
-    """Distinct lower-case search terms of free text, stop words removed, in order."""
+def query_terms(query: str, drop: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Distinct lower-case search terms of free text, stop words (and ``drop``) removed, in order."""
     seen: dict[str, None] = {}
     for tok in _TOKEN.findall(fts_text(query).lower()):
-        if tok in STOPWORDS or (len(tok) == 1 and not tok.isdigit()):
+        if tok in STOPWORDS or tok in drop or (len(tok) == 1 and not tok.isdigit()):
             continue
         seen.setdefault(tok, None)
         year = _PREFIXED_YEAR.match(tok)
@@ -62,7 +66,15 @@ def query_terms(query: str) -> list[str]:
     return list(seen)
 
 
-def build_match(query: str, number_boost: int = 2) -> str:
+def title_terms(*titles: str) -> set[str]:
+    """Alphabetic words of document titles/file names: inside a search scoped to those
+    documents they occur everywhere (the company name), so they only add noise to BM25.
+    Numbers (years) are kept: they do discriminate."""
+    words = _TOKEN.findall(fts_text(" ".join(titles)).lower())
+    return {w for w in words if w.isalpha() and len(w) >= 3 and w not in STOPWORDS}
+
+
+def build_match(query: str, number_boost: int = 2, drop: frozenset[str] | set[str] = frozenset()) -> str:
     """A syntax-safe FTS5 MATCH expression ("" when the query has no usable term).
 
     Numbers and years are repeated ``number_boost`` times: FTS5's bm25() sums over the
@@ -70,7 +82,7 @@ def build_match(query: str, number_boost: int = 2) -> str:
     thing a financial question contains.
     """
     parts: list[str] = []
-    for term in query_terms(query):
+    for term in query_terms(query, drop):
         phrase = '"' + term.replace('"', '""') + '"'
         parts.extend([phrase] * (number_boost if _NUMBER.match(term) else 1))
     return " OR ".join(parts)

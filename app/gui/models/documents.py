@@ -37,6 +37,6 @@ def documents_model(parent=None) -> ListTableModel[DocumentRecord]:  # type: ign
     return ListTableModel[DocumentRecord]([
         Column("Title", lambda d: d.title or d.path, tooltip=lambda d: d.path, sort_key=lambda d: (d.title or d.path).lower()),
         Column("Status", status_text, tooltip=status_tip, foreground=_status_color),
-        Column("Pages", lambda d: d.page_count or "", sort_key=lambda d: d.page_count, align_right=True),
+        Column("Pp.", lambda d: d.page_count or "", sort_key=lambda d: d.page_count, align_right=True),
         Column("Type", lambda d: TYPE_NAMES.get(d.doc_type, d.doc_type)),
     ], parent)

@@ -53,6 +53,6 @@ def findings_model(parent=None) -> ListTableModel[Any]:  # type: ignore[no-untyp
         Column("Value", _value, tooltip=_tip),
         Column("Page", _page, sort_key=lambda f: getattr(f, "page", -1) if getattr(f, "page", None) is not None else -1,
                align_right=True),
-        Column("Confidence", lambda f: f"{float(getattr(f, 'confidence', 0.0)):.0%}",
+        Column("Conf.", lambda f: f"{float(getattr(f, 'confidence', 0.0)):.0%}",
                sort_key=lambda f: float(getattr(f, "confidence", 0.0)), align_right=True),
     ], parent)

@@ -32,6 +32,8 @@ class AskPanel(QWidget):
         self._question = ""
         self._streamed = ""
         self.scope = QLabel("Scope: whole workspace")
+        self.scope.setWordWrap(True)
+        self.scope.setToolTip("Select documents in the library to narrow the question to them")
         self.question = QLineEdit(self)
         self.question.setPlaceholderText("Ask a question about your documents (Ctrl+L)")
         self.question.returnPressed.connect(self._submit)
@@ -111,7 +113,7 @@ class AskPanel(QWidget):
         self.ask_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.evidence.clear()
-        self._render(f"<p><i>Searching and thinking…</i></p>")
+        self._render("<p><i>Searching and thinking…</i></p>")
 
     def append_text(self, text: str) -> None:
         self._streamed += text
@@ -122,8 +124,9 @@ class AskPanel(QWidget):
         self.stop_button.setEnabled(False)
 
     def show_error(self, message: str) -> None:
-        self._render(f"<p style='color:#b00'>{html.escape(message)}</p>")
-        self._turns.append(self._turn_html(f"<p style='color:#b00'>{html.escape(message)}</p>"))
+        partial = f"<p>{html.escape(self._streamed)}</p>" if self._streamed else ""
+        self._turns.append(self._turn_html(f"{partial}<p style='color:#b00'>{html.escape(message)}</p>"))
+        self.browser.setHtml("".join(self._turns))
         self.end()
 
     def show_answer(self, answer: Any) -> None:
@@ -143,7 +146,7 @@ class AskPanel(QWidget):
         self.end()
 
     def _turn_html(self, body: str) -> str:
-        return f"<p style='color:palette(mid)'><b>Q: {html.escape(self._question)}</b></p>{body}<hr/>"
+        return f"<p><b>Q: {html.escape(self._question)}</b></p>{body}<hr/>"
 
     def _render(self, current: str) -> None:
         self.browser.setHtml("".join(self._turns) + self._turn_html(current))
@@ -215,11 +218,21 @@ def answer_html(answer: Any) -> str:
     return "<p>" + " ".join(parts) + "</p>" + notes
 
 
+def _with_markers(sentence: str, numbers: list[int]) -> str:
+    """``"Fees rose."`` + [1, 2] → ``"Fees rose [1][2]."`` (markers before the final stop)."""
+    marks = "".join(f"[{n}]" for n in numbers)
+    if not marks:
+        return sentence
+    if sentence[-1:] in ".!?":
+        return f"{sentence[:-1].rstrip()} {marks}{sentence[-1]}"
+    return f"{sentence} {marks}"
+
+
 def answer_plain_text(answer: Any) -> str:
     """The answer with [n] markers and a numbered source list, for the clipboard."""
     sentences = getattr(answer, "sentences", None) or []
     if sentences:
-        body = " ".join(_MARKER.sub("", s.text).strip() + "".join(f" [{n}]" for n in s.citations) for s in sentences)
+        body = " ".join(_with_markers(_MARKER.sub("", s.text).strip(), list(s.citations)) for s in sentences)
     else:
         body = answer.text
     lines = [body, ""]

@@ -58,6 +58,7 @@ class LibraryPanel(QWidget):
         t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         t.verticalHeader().hide()
         t.setWordWrap(False)
+        t.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         t.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in (1, 2, 3):
             t.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
@@ -89,7 +90,7 @@ class LibraryPanel(QWidget):
                            | QItemSelectionModel.SelectionFlag.Rows)
         pages = sum(d.page_count for d in docs if d.status == "indexed")
         bad = sum(1 for d in docs if d.status != "indexed")
-        self.summary.setText(f"{len(docs)} documents, {pages} pages" + (f" — {bad} need attention" if bad else ""))
+        self.summary.setText(f"{len(docs)} document{'s' if len(docs) != 1 else ''}, {pages} pages" + (f" — {bad} need attention" if bad else ""))
 
     def set_workspaces(self, names: list[str], current: str) -> None:
         self.workspace.blockSignals(True)

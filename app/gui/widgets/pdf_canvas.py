@@ -49,7 +49,10 @@ class PdfCanvas(QPdfView):
         self._flash_timer = QTimer(self)
         self._flash_timer.setInterval(150)
         self._flash_timer.timeout.connect(self._flash_step)
-        self.pdf = QPdfDocument(self)  # one document object for the view's lifetime
+        # Deliberately NOT a child of the view: a child would be deleted inside ~QWidget,
+        # after ~QPdfView, and its closing statusChanged signal would reach the half-destroyed
+        # view (segfault). Owned by this Python object, it dies after the view is gone.
+        self.pdf = QPdfDocument()
         self.setDocument(self.pdf)
 
     # -- geometry -------------------------------------------------------------------
@@ -138,7 +141,7 @@ class PdfCanvas(QPdfView):
         self._flash_on = not self._flash_on
         if self._flash_ticks >= 8:
             self._flash_timer.stop()
-            self._flash_on = True
+            self._flash_on = False
         self.viewport().update()
 
     def highlight_viewport_rects(self, kind: str | None = None) -> list[tuple[int, QRectF]]:
@@ -155,10 +158,8 @@ class PdfCanvas(QPdfView):
         visible = QRectF(self.viewport().rect())
         for h in self.highlights:
             color = QColor(COLORS.get(h.kind, COLORS["citation"]))
-            if h in self._flash and not self._flash_on:
-                continue
-            if h in self._flash:
-                color.setAlpha(min(255, color.alpha() + 60))
+            if h in self._flash and self._flash_on:  # pulse between strong and normal, never hidden
+                color.setAlpha(min(255, color.alpha() + 70))
             painter.setBrush(color)
             for r in h.rects:
                 vr = self.to_viewport(h.span.page, r).adjusted(-1, -1, 1, 1)
@@ -183,6 +184,8 @@ class PdfCanvas(QPdfView):
         dpi = screen.logicalDotsPerInch() if screen is not None else 96.0
         m = self.documentMargins()
         width = self.viewport().width() - m.left() - m.right() - 2
+        if not self.verticalScrollBar().isVisible():  # it appears once pages overflow
+            width -= self.verticalScrollBar().sizeHint().width()
         self.setZoomFactor(max(0.1, width / (doc.pagePointSize(0).width() * dpi / 72.0)))
 
 

@@ -24,8 +24,13 @@ class _FindingFilter(QSortFilterProxyModel):
         self.severity = ""
 
     def set_severity(self, severity: str) -> None:
-        self.severity = severity
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt ≥ 6.9: invalidateFilter() is deprecated
+            self.beginFilterChange()
+            self.severity = severity
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.severity = severity
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent) -> bool:  # type: ignore[no-untyped-def]
         f = self.sourceModel().row(row)
@@ -78,9 +83,13 @@ class RiskPanel(QWidget):
         t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         t.verticalHeader().hide()
+        t.setWordWrap(False)
+        t.setTextElideMode(Qt.TextElideMode.ElideRight)
         h = t.horizontalHeader()
         h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        h.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        t.setColumnWidth(0, 130)
         t.clicked.connect(lambda idx: self.activate_row(idx.row()))
         return t
 

@@ -53,12 +53,23 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         self._model_rows(form)
         self._runtime_rows(form)
+        self._other_rows(form, settings, data_dir)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self._check_secure_store()
+
+    def _other_rows(self, form: QFormLayout, settings: Settings, data_dir: str) -> None:
         self.embedder = QComboBox(self)
         self.embedder.setEditable(True)
         self.embedder.addItem("minilm")
         self.embedder.setCurrentText(settings.embedder)
         self.embedder.setToolTip("'minilm' (bundled all-MiniLM-L6-v2) or a local sentence-transformers folder. "
-                                 "Changing it re-indexes documents into a new index.")
+                                 "A new embedding model takes effect after a restart and needs the documents re-indexed "
+                                 "(select them and press Re-index).")
         form.addRow("Embedding model", self.embedder)
         self.data_dir = QLineEdit(data_dir, self)
         form.addRow("Data folder", self._with_browse(self.data_dir, folder=True))
@@ -76,13 +87,6 @@ class SettingsDialog(QDialog):
         self.theme.addItems(["system", "light", "dark"])
         self.theme.setCurrentText(settings.theme)
         form.addRow("Theme", self.theme)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
-        self._check_secure_store()
 
     def _model_rows(self, form: QFormLayout) -> None:
         self.model_choice = QComboBox(self)

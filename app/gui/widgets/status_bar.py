@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QStatusBar, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QMenu, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from app.gui.jobs import Job, JobRunner
 
@@ -27,8 +27,12 @@ class StatusBar(QStatusBar):
         self.jobs_menu = QMenu(self.jobs_button)
         self.jobs_button.setMenu(self.jobs_menu)
         self.jobs_menu.aboutToShow.connect(self._fill_menu)
-        self.addWidget(self.model_label)
-        self.addWidget(self.index_label)
+        for label in (self.model_label, self.index_label, self.job_label):
+            # long texts must not make the window's minimum width grow
+            label.setMinimumWidth(60)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.addWidget(self.model_label, 1)
+        self.addWidget(self.index_label, 1)
         for w in (self.job_label, self.progress, self.cancel_button, self.jobs_button):
             self.addPermanentWidget(w)
         runner.job_added.connect(self.refresh_jobs)
@@ -40,15 +44,19 @@ class StatusBar(QStatusBar):
         self.model_label.setText(f"Model: {name}{speed}")
 
     def set_index(self, documents: int, pages: int, chunks: int) -> None:
-        self.index_label.setText(f"Index: {documents} documents, {pages} pages, {chunks} passages")
+        s = "" if documents == 1 else "s"
+        self.index_label.setText(f"Index: {documents} document{s}, {pages} pages, {chunks} passages")
+
+    def visible_jobs(self) -> list[Job]:
+        return [j for j in self.runner.jobs() if not j.quiet]
 
     def current_job(self) -> Job | None:
-        jobs = self.runner.jobs()
+        jobs = self.visible_jobs()
         running = [j for j in jobs if j.state == "running"]
         return (running or jobs or [None])[0]
 
     def refresh_jobs(self, *_args: object) -> None:
-        job, jobs = self.current_job(), self.runner.jobs()
+        job, jobs = self.current_job(), self.visible_jobs()
         visible = job is not None
         for w in (self.job_label, self.progress, self.cancel_button):
             w.setVisible(visible)
@@ -73,5 +81,5 @@ class StatusBar(QStatusBar):
 
     def _fill_menu(self) -> None:
         self.jobs_menu.clear()
-        for job in self.runner.jobs():
+        for job in self.visible_jobs():
             self.jobs_menu.addAction(f"Cancel: {job.title} ({job.state})", lambda j=job: self.runner.cancel(j))

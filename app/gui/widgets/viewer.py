@@ -11,7 +11,7 @@ from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QSpinBox, QToolButton, QVBoxLayout,
+from PySide6.QtWidgets import (QHBoxLayout, QSizePolicy, QLabel, QLineEdit, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
 
 from app.gui.widgets.pdf_canvas import PdfCanvas
@@ -30,9 +30,12 @@ class Viewer(QWidget):
         self.page_texts: list[str] = []
         self._find_hits: list[Span] = []
         self._find_index = -1
+        self._fit_pending = False
         self.canvas = PdfCanvas(self)
         self.title = QLabel("No document open")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.title.setMinimumWidth(40)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._toolbar())
@@ -96,11 +99,28 @@ class Viewer(QWidget):
         self.page_texts = page_texts or [doc.getAllText(p).text() for p in range(doc.pageCount())]
         self.title.setText(title or path)
         self.title.setToolTip(path)
+        self._fit_pending = True
+        self._fit_if_shown()
         self.page_box.setMaximum(max(1, doc.pageCount()))
         self.page_count_label.setText(f"/ {doc.pageCount()}")
         self._find_changed(self.find_box.text())
         self.document_opened.emit(doc_id)
         return True
+
+    def _fit_if_shown(self) -> None:
+        """Open documents at page width (once the viewport has its real size)."""
+        if self._fit_pending and self.isVisible() and self.canvas.viewport().width() > 200:
+            self._fit_pending = False
+            self.canvas.zoom_to_width()
+            self.canvas.verticalScrollBar().setValue(0)
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().showEvent(event)
+        self._fit_if_shown()
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().resizeEvent(event)
+        self._fit_if_shown()
 
     def close_document(self) -> None:
         self.doc_id = None

@@ -1,5 +1,6 @@
-"""Fakes for question-answering tests: a document as raw PDFium-like page texts, hits
-built from regions of it, a retriever returning them, and a catalog serving the pages."""
+"""Fakes for question-answering tests (no tests in here; the name keeps it beside them):
+a document as raw PDFium-like page texts, hits built from regions of it, a retriever
+returning them, and a catalog serving the pages."""
 
 from __future__ import annotations
 

@@ -1,0 +1,38 @@
+"""The window with the real parts: the default (MiniLM) embedder and the bundled model.
+
+Slow-ish (loads the embedding model and starts llama.cpp), so marked ``slow``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import conftest_gui
+import pytest
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+
+def test_sample_with_real_embedder_and_bundled_model(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    w = conftest_gui.make_window(qtbot, tmp_path / "data", embedder=None, sample=True)  # real default embedder
+    qtbot.waitUntil(lambda: bool(w.runner.jobs()) or bool(w.service.documents()), timeout=5000)
+    assert w.runner.wait_idle(300), "ingest with the real embedder did not finish"
+    docs = w.service.documents()
+    assert [d.status for d in docs] == ["indexed"], w.errors
+    assert w.service.library.embedder.identity != "fake-bow3-256"
+    hits = w.service.search("governing law Delaware", k=3)
+    assert hits and any(h.page_start <= 3 <= h.page_end for h in hits)
+    conftest_gui.require_service_method(w.service, "ask")
+    w.library.select(docs[0].id)
+    job = w.ask("Which state's law governs this agreement?")
+    assert w.runner.wait_idle(600), "the bundled model did not answer in time"
+    assert job.state == "done", w.ask_panel.browser.toPlainText()
+    answer = w.ask_panel.answer
+    assert answer is not None and answer.text.strip()
+    assert w.ask_panel.browser.toPlainText().strip()
+    if answer.citations:  # a small model may abstain; when it cites, the click must land
+        c = answer.citations[0]
+        assert w.ask_panel.click_citation(c.number)
+        assert w.viewer.current_page() == c.page
+        assert all(w.viewer.canvas.page_rect(p).contains(r) for p, r in w.viewer.canvas.highlight_viewport_rects())
+    assert "tokens/s" in w.status.model_label.text() or answer.abstained

@@ -1,0 +1,83 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from app.risks.taxonomy import DEFAULT_PATH, TaxonomyError, load_taxonomy
+
+
+def _write(path: Path, data: object) -> Path:
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data, encoding="utf-8")
+    return path
+
+
+def _cat(**kw: object) -> dict:
+    d = {"id": "x", "name": "X", "group": "contract", "description": "d", "severity": "low"}
+    d.update(kw)
+    return d
+
+
+def test_default_taxonomy_loads() -> None:
+    tax = load_taxonomy()
+    assert tax.version.startswith("1.0+")
+    assert len(tax.enabled(("contract",))) == 41
+    ids = {c.id for c in tax.categories}
+    for needed in ("going_concern", "material_weakness", "restatement", "auditor_change", "covenant_breach",
+                   "impairment", "litigation", "concentration", "related_party", "liquidity_stress",
+                   "cyber_incident", "prompt_injection", "governing_law", "cap_on_liability"):
+        assert needed in ids
+    gl = tax.get("governing_law")
+    assert gl is not None and gl.absence_is_risk and gl.value == "jurisdiction"
+    assert "CC BY 4.0" in json.loads(DEFAULT_PATH.read_text())["attribution"]
+
+
+@pytest.mark.parametrize("content, expect", [
+    ("{not json", "invalid JSON"),
+    ({"categories": [{"id": "x", "name": "X", "group": "contract", "severity": "low"}]}, "missing required field 'description'"),
+    ({"categories": [_cat(severity="critical")]}, "'critical' is not one of"),
+    ({"categories": [_cat(), _cat()]}, "duplicate id"),
+    ({"categories": [_cat(cues=["(unclosed"])]}, "invalid regular expression"),
+    ({"categories": [_cat(rule={"value_min_dayz": 3})]}, "unknown rule"),
+    ({"nope": 1}, '"categories" list'),
+])
+def test_bad_files_give_clear_errors(tmp_path: Path, content: object, expect: str) -> None:
+    path = _write(tmp_path / "bad.json", content)
+    with pytest.raises(TaxonomyError) as err:
+        load_taxonomy(path)
+    msg = str(err.value)
+    assert expect in msg and "bad.json" in msg
+
+
+def test_error_names_category_and_field(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.json", {"categories": [_cat(id="my_cat", severity="urgent")]})
+    with pytest.raises(TaxonomyError, match=r"category 'my_cat' field 'severity'"):
+        load_taxonomy(path)
+
+
+def test_playbook_override_add_disable_and_version(tmp_path: Path) -> None:
+    base = load_taxonomy()
+    pb = _write(tmp_path / "pb.json", {"categories": [
+        {"id": "governing_law", "severity": "high", "rule": {"jurisdiction_in": ["New York"]}},
+        {"id": "non_disparagement", "enabled": False},
+        _cat(id="data_protection", name="Data protection", cues=[r"\bpersonal data\b"]),
+    ]})
+    tax = load_taxonomy(playbook=pb)
+    assert tax.version != base.version
+    gl = tax.get("governing_law")
+    assert gl is not None and gl.severity == "high" and gl.description == base.get("governing_law").description
+    assert tax.get("non_disparagement") is not None and not tax.get("non_disparagement").enabled
+    assert "non_disparagement" not in {c.id for c in tax.enabled()}
+    assert tax.get("data_protection") is not None
+    # same playbook -> same version (cache key is stable)
+    assert load_taxonomy(playbook=pb).version == tax.version
+
+
+def test_playbook_new_category_must_be_complete(tmp_path: Path) -> None:
+    pb = _write(tmp_path / "pb.json", {"categories": [{"id": "brand_new", "severity": "high"}]})
+    with pytest.raises(TaxonomyError, match="brand_new.*missing required field"):
+        load_taxonomy(playbook=pb)
+
+
+def test_missing_playbook_file(tmp_path: Path) -> None:
+    with pytest.raises(TaxonomyError, match="not found"):
+        load_taxonomy(playbook=tmp_path / "nope.json")
