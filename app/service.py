@@ -14,15 +14,16 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from app.errors import DossierError, StoreError
 from app.library import Library
 from app.paths import resolve_data_dir
 from app.scheduler import CpuScheduler
 from app.settings import Settings
-from app.types import CancelToken, DocumentRecord, PageText, ProgressFn, SearchHit, no_progress
+from app.types import CancelToken, DocumentRecord, PageText, Progress, ProgressFn, SearchHit, no_progress
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,16 @@ class Service:
         doc_id = self.resolve_doc_id(doc_id)
         self.library.catalog.remove(self.workspace, doc_id)
         self.library.vectors.delete_document(doc_id)
+        self.summary_cache.invalidate(doc_id)
+        self.review_cache.invalidate(doc_id)
+
+    def _indexed(self, doc_id: str) -> DocumentRecord:
+        """The indexed document with this id (or unique prefix); a clear error otherwise."""
+        doc = self.document(doc_id)
+        if doc is None or doc.status != "indexed":
+            raise DossierError(f"Document {doc_id!r} is not indexed ({doc.error if doc else 'unknown id'}). "
+                               "Add it again, or pick another document.")
+        return doc
 
     # -- retrieval ------------------------------------------------------------------------
     @property
@@ -111,6 +122,87 @@ class Service:
         ids = [self.resolve_doc_id(d) for d in doc_ids] if doc_ids else None
         return self.retriever.search(query, doc_ids=ids, k=k, section=section)
 
+    # -- answers, summaries, risk reviews ------------------------------------------------------
+    def new_conversation(self):  # type: ignore[no-untyped-def]  # -> Conversation
+        from app.analysis.conversation import Conversation
+
+        return Conversation()
+
+    def ask(self, question: str, doc_ids: list[str] | None = None, conversation: Any = None,
+            on_token: Callable[[str], None] | None = None, on_progress: ProgressFn | None = None,
+            cancel: CancelToken | None = None):  # type: ignore[no-untyped-def]  # -> Answer
+        """Answer ``question`` from the chosen documents (all when None) with verified citations.
+        Ingest embedding pauses while the model writes (see :class:`CpuScheduler`)."""
+        from app.analysis.qa import answer_question
+
+        ids = [self.resolve_doc_id(d) for d in doc_ids] if doc_ids else None
+        with self.scheduler.interactive():
+            return answer_question(question, self.retriever, self.library.catalog, self.workspace, self.llm,
+                                   self.library.embedder, doc_ids=ids, history=conversation, on_token=on_token,
+                                   on_progress=on_progress, cancel=cancel)
+
+    def summarize(self, doc_id: str, force: bool = False, on_token: Callable[[str], None] | None = None,
+                  on_progress: ProgressFn | None = None, cancel: CancelToken | None = None):  # type: ignore[no-untyped-def]
+        """Structured, page-cited summary of one document; cached per document and model."""
+        from app.analysis.cache import summarize_cached
+
+        doc = self._indexed(doc_id)
+        with self.scheduler.interactive():
+            return summarize_cached(self.summary_cache, doc, lambda: self.page_texts(doc.id),
+                                    lambda: self.library.catalog.chunks(self.workspace, doc.id), self.llm,
+                                    refresh=force, on_token=on_token, on_progress=on_progress, cancel=cancel)
+
+    def taxonomy(self):  # type: ignore[no-untyped-def]  # -> Taxonomy
+        from app.risks.taxonomy import load_taxonomy
+
+        return load_taxonomy(playbook=self.settings.risk_playbook or None)
+
+    def review(self, doc_id: str, force: bool = False, on_progress: ProgressFn | None = None,
+               cancel: CancelToken | None = None):  # type: ignore[no-untyped-def]  # -> RiskReport
+        """Risk review of one document against the taxonomy (and playbook); cached per document
+        and taxonomy version. The language model double-checks findings only when the user has
+        chosen a model of their own (the bundled one is too small to judge clauses)."""
+        from app.risks.detect import review_document
+
+        doc = self._indexed(doc_id)
+        taxonomy = self.taxonomy()
+        if not force:
+            cached = self.review_cache.get(doc.id, taxonomy.version)
+            if cached is not None:
+                return cached
+        lib = self.library
+        llm = self.llm if self.settings.llm_model or self.settings.llm_remote_url else None
+        with self.scheduler.interactive():
+            report = review_document(doc.id, doc.doc_type, self.page_texts(doc.id), lib.catalog.chunks(self.workspace, doc.id),
+                                     lib.vectors.embeddings_for_document(doc.id), taxonomy, embedder=lib.embedder,
+                                     llm=llm, on_progress=on_progress, cancel=cancel)
+        self.review_cache.put(report)
+        return report
+
+    def export_register(self, doc_ids: list[str], path: str | os.PathLike[str], fmt: str | None = None,
+                        on_progress: ProgressFn | None = None, cancel: CancelToken | None = None) -> Path:
+        """Risk register (documents x categories, page references) as xlsx or csv."""
+        from app.risks.export import register
+
+        docs = [self._indexed(d) for d in doc_ids]
+        reports = []
+        for i, d in enumerate(docs):
+            (on_progress or no_progress)(Progress("register", i, len(docs), "documents", d.title, d.path))
+            reports.append(self.review(d.id, cancel=cancel))
+        return register(reports, docs, path, fmt)
+
+    @cached_property
+    def summary_cache(self):  # type: ignore[no-untyped-def]
+        from app.analysis.cache import SummaryCache
+
+        return SummaryCache(":memory:" if self.read_only else self.data_dir / "summaries.sqlite")
+
+    @cached_property
+    def review_cache(self):  # type: ignore[no-untyped-def]
+        from app.risks.cache import ReviewCache
+
+        return ReviewCache(":memory:" if self.read_only else self.data_dir / "reviews.sqlite")
+
     # -- model ------------------------------------------------------------------------------
     @property
     def llm(self):  # type: ignore[no-untyped-def]
@@ -126,6 +218,24 @@ class Service:
             old, self._llm = self._llm, llm
         if old is not None and old is not llm:
             old.close()
+
+    def set_model(self, path: str | os.PathLike[str] | None) -> None:
+        """Use this GGUF file from now on ("" or None: the bundled model) and remember it.
+        The file is checked (GGUF header) before anything changes; the model loads lazily."""
+        if path:
+            self.inspect_model(path)
+        self.settings.llm_model = str(path or "")
+        if not self.read_only:
+            self.settings.save(self.data_dir)
+        self.set_llm(None)
+
+    @staticmethod
+    def inspect_model(path: str | os.PathLike[str] | None = None):  # type: ignore[no-untyped-def]  # -> ModelInfo
+        """Header facts of a GGUF file (the bundled model when None), without loading it."""
+        from app.llm.bundled import bundled_model_path
+        from app.llm.factory import inspect_model
+
+        return inspect_model(path or bundled_model_path())
 
     # -- info -------------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
@@ -150,6 +260,9 @@ class Service:
         if self._llm is not None:
             self._llm.close()
             self._llm = None
+        for cache in ("summary_cache", "review_cache"):
+            if cache in self.__dict__:
+                self.__dict__.pop(cache).close()
         self.library.close()
         self._writer_lock.release()
 

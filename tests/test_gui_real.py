@@ -22,7 +22,6 @@ def test_sample_with_real_embedder_and_bundled_model(qtbot, tmp_path: Path) -> N
     assert w.service.library.embedder.identity != "fake-bow3-256"
     hits = w.service.search("governing law Delaware", k=3)
     assert hits and any(h.page_start <= 3 <= h.page_end for h in hits)
-    conftest_gui.require_service_method(w.service, "ask")
     w.library.select(docs[0].id)
     job = w.ask("Which state's law governs this agreement?")
     assert w.runner.wait_idle(600), "the bundled model did not answer in time"

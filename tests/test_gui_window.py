@@ -100,7 +100,6 @@ def test_ask_citation_click_highlights_in_viewer(qtbot, tmp_path: Path) -> None:
     llm = FakeLLM(conftest_gui.citing_responder(
         "indemnify", "Beta LLC shall indemnify Acme Corp against all losses without limitation as to amount."))
     w = _indexed_window(qtbot, tmp_path, llm)
-    conftest_gui.require_service_method(w.service, "ask")
     w.focus_ask()
     w.ask_panel.question.setText("Is the indemnity capped?")
     w.ask_panel.ask_button.click()
@@ -131,7 +130,6 @@ def test_ask_citation_click_highlights_in_viewer(qtbot, tmp_path: Path) -> None:
 def test_escape_cancels_generation(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     llm = FakeLLM(["word " * 400 + "[1]"], delay_s=0.02)
     w = _indexed_window(qtbot, tmp_path, llm)
-    conftest_gui.require_service_method(w.service, "ask")
     job = w.ask("What are the fees?")
     qtbot.waitUntil(lambda: len(w.ask_panel._streamed) > 0, timeout=20000)
     qtbot.keyClick(w, Qt.Key.Key_Escape)
@@ -142,7 +140,6 @@ def test_escape_cancels_generation(qtbot, tmp_path: Path) -> None:  # type: igno
 
 def test_summary_and_risks_tabs(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     w = _indexed_window(qtbot, tmp_path, FakeLLM(["The agreement renews automatically [1]."]))
-    conftest_gui.require_service_method(w.service, "review")
     doc = w.service.documents()[0]
     w.library.select(doc.id)
     assert w.risk_panel.doc_id == doc.id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 from app.cli.main import EXIT_CANCELLED, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, print_json
@@ -108,6 +109,127 @@ def cmd_info(service: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _unavailable(what: str) -> int:
-    _err(f"error: {what} is not available in this build.")
-    return EXIT_ERROR
+def cmd_ask(service: Any, args: argparse.Namespace) -> int:
+    """Stream the answer to stdout (unless --json), then its sources and support status."""
+    cancel = CancelToken()
+    stream = None if args.json else (lambda piece: (sys.stdout.write(piece), sys.stdout.flush()))
+    try:
+        answer = service.ask(args.question, doc_ids=args.doc, on_token=stream, cancel=cancel)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        raise
+    if args.json:
+        print_json(answer.to_dict())
+        return EXIT_OK
+    if answer.abstained:  # the streamed text (if any) was replaced by the abstention
+        print(("\n" if answer.stats.get("answer_tokens") else "") + answer.text)
+    else:
+        print()
+    _print_support(answer)
+    _print_evidence(answer)
+    return EXIT_CANCELLED if answer.cancelled else EXIT_OK
+
+
+def _print_support(answer: Any) -> None:
+    if answer.sentences:
+        print("\nSupport:")
+        for s in answer.sentences:
+            mark = "supported  " if s.supported else "UNSUPPORTED"
+            why = f"  ({'; '.join(s.reasons)})" if s.reasons and not s.supported else ""
+            print(textwrap.shorten(f"  {mark} {s.text}", 160) + why)
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            quote = textwrap.shorten(c.quote, 140) if c.quote else ""
+            print(f"  [{c.number}] {c.doc_title} — p. {c.page + 1}" + (f": \u201c{quote}\u201d" if quote else ""))
+    for note in answer.notes:
+        print(f"note: {note}")
+
+
+def _print_evidence(answer: Any) -> None:
+    if not answer.evidence:
+        return
+    print("\nEvidence:")
+    for e in answer.evidence:
+        print(f"  #{e.rank} {e.doc_title} — {page_label(e.page_start, e.page_end)}" + (f"  § {e.section}" if e.section else ""))
+        if e.best_sentence:
+            print(textwrap.indent(textwrap.fill("\u25b6 " + e.best_sentence, 100), "      "))
+
+
+def cmd_summarize(service: Any, args: argparse.Namespace) -> int:
+    summary = service.summarize(args.doc_id, force=args.force, on_progress=ProgressBar(), cancel=CancelToken())
+    if args.format == "json":
+        print_json(summary.to_dict())
+    else:
+        print(summary.to_markdown(), end="")
+    return EXIT_OK
+
+
+def cmd_risks(service: Any, args: argparse.Namespace) -> int:
+    from app.risks import export
+
+    if args.all or args.format == "xlsx":
+        ids = [d.id for d in service.documents() if d.status == "indexed"] if args.all else [args.doc_id] if args.doc_id else []
+        if not ids:
+            _err("error: no indexed documents to review. Give a document id or --all after adding documents.")
+            return EXIT_ERROR
+        if not args.out or args.format not in ("xlsx", "csv"):
+            _err("error: a register needs --format xlsx or csv and --out FILE, e.g. --all --format xlsx --out register.xlsx")
+            return EXIT_ERROR
+        path = service.export_register(ids, args.out, args.format, on_progress=ProgressBar())
+        print(f"wrote {path} ({len(ids)} documents)")
+        return EXIT_OK
+    if not args.doc_id:
+        _err("error: give a document id (see 'dossier list') or --all.")
+        return EXIT_ERROR
+    report = service.review(args.doc_id, force=args.force, on_progress=ProgressBar(), cancel=CancelToken())
+    title = service.document(args.doc_id).title
+    text = {"json": export.to_json, "csv": export.to_csv}.get(args.format)
+    out = text(report) if text else export.to_markdown(report, title) if args.format == "md" else _risk_table(report, title)
+    if args.out:
+        Path(args.out).write_text(out, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(out)
+    return EXIT_OK
+
+
+def _risk_table(report: Any, title: str) -> str:
+    from app.risks.export import report_to_table
+
+    lines = [f"Risk review: {title}  ({len(report.present())} findings, {len(report.missing())} missing clauses)", ""]
+    for row in report_to_table(report):
+        where = row["pages"] or "—"
+        value = f"  [{row['value']}]" if row["value"] else ""
+        lines.append(f"{row['severity'].upper():6} {row['category'][:34]:34} {row['kind']:7} {where:14} {row['confidence']:.2f}{value}")
+        if row["quote"]:
+            lines.append(textwrap.indent(textwrap.shorten(row["quote"], 150), "         "))
+    return "\n".join(lines) + "\n"
+
+
+def cmd_models(service: Any, args: argparse.Namespace) -> int:
+    """The model in use (or a GGUF file's header facts), without loading it."""
+    s = service.settings
+    if args.path or not s.llm_remote_url:
+        info = service.inspect_model(args.path or s.llm_model or None)
+        facts = {"name": info.name, "path": info.path, "architecture": info.architecture,
+                 "parameters": info.parameters, "quantization": info.quantization,
+                 "trained_context": info.trained_context, "chat_template": info.has_chat_template}
+        if not args.path:
+            facts["in_use"] = True
+    else:
+        facts = {"remote_url": s.llm_remote_url, "remote_model": s.llm_remote_model or "(server default)"}
+    if args.json:
+        print_json(facts)
+        return EXIT_OK
+    for k, v in facts.items():
+        if k == "parameters":
+            v = f"{v / 1e9:.2f} B" if v >= 1e9 else f"{v / 1e6:.0f} M"
+        print(f"{k:16} {v}")
+    if not args.path and not s.llm_remote_url:
+        from app.llm.bundled import installed_gguf_files
+
+        others = [str(p) for p in installed_gguf_files() if str(p) != facts["path"]]
+        if others:
+            print("also installed:  " + "\n                 ".join(others))
+    return EXIT_OK

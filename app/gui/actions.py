@@ -105,11 +105,7 @@ class ServiceActions:
 
     # -- ask ------------------------------------------------------------------------
     def ask(self: "MainWindow", question: str) -> Any:
-        if not hasattr(self.service, "ask"):
-            self.ask_panel.begin(question)
-            self.ask_panel.show_error("Asking questions is not available in this version.")
-            return None
-        if self._conversation is None and hasattr(self.service, "new_conversation"):
+        if self._conversation is None:
             self._conversation = self.service.new_conversation()
         scope = self.library.selected_ids() or None
         conversation = self._conversation
@@ -141,7 +137,7 @@ class ServiceActions:
             self.runner.cancel(job)
 
     def new_conversation(self: "MainWindow") -> None:
-        self._conversation = self.service.new_conversation() if hasattr(self.service, "new_conversation") else None
+        self._conversation = self.service.new_conversation()
 
     # -- summary and risks ----------------------------------------------------------
     def summarize(self: "MainWindow", doc_id: str, force: bool = False) -> Any:
@@ -200,10 +196,7 @@ class ServiceActions:
         """Load (or switch) the model in the background; the status bar shows the result."""
         def work(ctx):  # type: ignore[no-untyped-def]
             if path is not None:  # settings changed: drop the old engine, build the new one
-                if hasattr(self.service, "set_model"):
-                    self.service.set_model(path)
-                else:
-                    self.service.set_llm(None)
+                self.service.set_model(path)
             llm = self.service.llm
             return llm.load() if hasattr(llm, "load") else llm.info
 
