@@ -97,6 +97,31 @@ def test_cancel_during_prompt_evaluation_kills_and_restarts(llm: LocalLLM) -> No
     assert answer(llm)
 
 
+def test_long_prompt_reports_progress_and_outlives_the_hang_timer(tmp_path: Path) -> None:
+    """A prompt that takes longer to read than the hang timeout is not mistaken for a hang:
+    each evaluated batch is a sign of life. Same answer as one-shot evaluation."""
+    messages = [{"role": "user", "content": LONG_TEXT + "\nSummarize in one sentence."}]
+    with LocalLLM(bundled_model_path(), n_ctx=2048, threads=1, batch=2048, temperature=0.0) as one_shot:
+        expected = "".join(one_shot.stream_chat(messages, max_tokens=8))
+    with LocalLLM(bundled_model_path(), n_ctx=2048, threads=1, batch=64, temperature=0.0, hang_timeout_s=3.0) as slow:
+        slow.load()
+        seen: list[tuple[int, int]] = []
+        real_receive = slow._receive
+
+        def receive(*args, **kwargs):  # type: ignore[no-untyped-def]
+            msg = real_receive(*args, **kwargs)
+            if msg[0] == "prompt":
+                seen.append((msg[1], msg[2]))
+            return msg
+
+        slow._receive = receive  # type: ignore[method-assign]
+        text = "".join(slow.stream_chat(messages, max_tokens=8))
+    total = slow.last_stats.prompt_tokens
+    assert text == expected
+    assert len(seen) >= total // 64 - 1 and seen[-1] == (total - 1, total)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
 def test_abandoned_stream_does_not_leak_into_next_call(llm: LocalLLM) -> None:
     it = llm.stream_chat(STORY, max_tokens=100)
     next(it)

@@ -9,7 +9,8 @@ Protocol (all messages are tuples; the parent sends dicts):
 * start-up: ``("ready", info)`` or ``("error", kind, message)``
 * ``{"op": "count", "texts": [...]}`` → ``("counts", [int, ...])``
 * ``{"op": "chat", "messages", "max_tokens", "temperature", "stop"}`` →
-  ``("piece", text)`` … then ``("done", stats, cancelled)`` or ``("error", kind, message)``
+  ``("prompt", done, total)`` while a long prompt is evaluated, ``("piece", text)`` …,
+  then ``("done", stats, cancelled)`` or ``("error", kind, message)``
 * ``{"op": "close"}`` → the process exits.
 
 Cancellation: the parent sets the shared ``cancel_flag`` to 1; it is checked after every
@@ -33,6 +34,9 @@ def main(conn: Any, cancel_flag: Any, config: dict[str, Any]) -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's business
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from app.netguard import install_from_env
+
+    install_from_env()  # this process never needs the network: strict unless the parent said otherwise
     try:
         engine = _Engine(config)
     except Exception as e:  # noqa: BLE001 - reported to the parent as a load error
@@ -119,6 +123,7 @@ class _Engine:
             "chat_template": "gguf" if self.formatter is not None else "fallback",
             "load_seconds": round(self.load_seconds, 3),
             "pid": os.getpid(),
+            "network_guard": _guard_mode(),
             "use_extra_bufts": bool(self.llm.model_params.use_extra_bufts),
         }
 
@@ -147,6 +152,28 @@ class _Engine:
         tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=not added, special=True)
         return tokens, stop
 
+    def eval_prompt(self, tokens: list[int], cached: int, conn: Any, cancel_flag: Any) -> bool:
+        """Evaluate the uncached prompt (all but its last token) one batch at a time, sending
+        ``("prompt", done, total)`` after each batch; False when cancelled in between.
+
+        Why not leave it to ``create_completion``: it evaluates the whole prompt in one call with
+        no sign of life. A 2,000-token prompt on a 7-8B model on a laptop CPU takes a minute or
+        more; the parent's hang detection needs progress to tell "slow" from "stuck", and a
+        cancel can now end the prompt between batches. ``create_completion`` then finds the
+        evaluated prefix in llama.cpp's cache and decodes only the last token.
+        """
+        todo = tokens[:-1]
+        if len(todo) - cached <= self.llm.n_batch:
+            return True  # one batch: nothing to report
+        self.llm.n_tokens = cached  # eval() drops the KV cache beyond this point first
+        for start in range(cached, len(todo), self.llm.n_batch):
+            if cancel_flag.value:
+                return False
+            batch = todo[start:start + self.llm.n_batch]
+            self.llm.eval(batch)
+            conn.send(("prompt", start + len(batch), len(tokens)))
+        return not cancel_flag.value
+
     def chat(self, req: dict[str, Any], conn: Any, cancel_flag: Any) -> None:
         tokens, stop = self.prompt_tokens(req["messages"])
         n_ctx = self.llm.n_ctx()
@@ -156,6 +183,10 @@ class _Engine:
         cached = min(_common_prefix(self.llm._input_ids.tolist(), tokens), len(tokens) - 1)
         counter = _TokenCounter(cancel_flag)
         t0 = time.perf_counter()
+        if not self.eval_prompt(tokens, cached, conn, cancel_flag):
+            conn.send(("done", {"prompt_tokens": len(tokens), "cached_prompt_tokens": cached, "generated_tokens": 0,
+                                "prompt_seconds": time.perf_counter() - t0, "generation_seconds": 0.0}, True))
+            return
         t_first = None
         stream = self.llm.create_completion(
             tokens,
@@ -221,3 +252,9 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
             break
         n += 1
     return n
+
+
+def _guard_mode() -> str:
+    from app.netguard import mode
+
+    return mode()

@@ -83,6 +83,8 @@ class LocalLLM:
         self.hang_timeout_s = hang_timeout_s
         self.load_timeout_s = load_timeout_s
         self.last_stats = GenerationStats()
+        #: (tokens evaluated, prompt tokens) of the prompt being read, for progress displays.
+        self.prompt_progress = (0, 0)
         self._config: dict[str, Any] = {
             "model_path": str(Path(model_path)),
             "n_ctx": n_ctx or default_n_ctx(self.info),
@@ -296,9 +298,13 @@ class LocalLLM:
                 self._active = None
 
     def _next_piece(self, cancel: CancelToken | None) -> str | None:
-        """One streamed piece; None when the reply is complete or was cancelled."""
+        """One streamed piece; None when the reply is complete or was cancelled.
+        Prompt-evaluation progress messages are signs of life: each restarts the hang timer."""
         try:
             msg = self._receive(self.hang_timeout_s, cancel=cancel)
+            while msg[0] == "prompt":
+                self.prompt_progress = (int(msg[1]), int(msg[2]))
+                msg = self._receive(self.hang_timeout_s, cancel=cancel)
         except ModelError:
             self._active = None
             raise
