@@ -60,7 +60,24 @@ class Service:
         return self.library.workspace
 
     def documents(self) -> list[DocumentRecord]:
+        self.library.refresh()  # team mode: pick up other clients' changes (throttled)
         return self.library.catalog.list_documents(self.workspace)
+
+    def refresh(self):  # type: ignore[no-untyped-def]  # -> SyncReport | None
+        """Team mode: sync the local mirror with the index server now (None in local mode)."""
+        return self.library.refresh(force=True)
+
+    def set_index_server(self, url: str) -> None:
+        """Switch between the local index ("") and a team index server, and remember it. Call it
+        when no job runs: the library (catalog, vectors) is reopened; the model is kept."""
+        self.settings.index_server_url = url.strip()
+        if not self.read_only:
+            self.settings.save(self.data_dir)
+        old = self.library
+        self.library = Library(self.data_dir, self.settings, embedder=old._embedder)
+        self.library.may_sweep = not self.read_only
+        self._retriever = None
+        old.close()
 
     def document(self, doc_id: str) -> DocumentRecord | None:
         return self.library.catalog.get(self.workspace, self.resolve_doc_id(doc_id))
@@ -119,6 +136,7 @@ class Service:
     def search(self, query: str, doc_ids: list[str] | None = None, k: int = 8, section: str | None = None) -> list[SearchHit]:
         if not query.strip():
             raise DossierError("The search is empty. Type a few words or a number to look for.")
+        self.library.refresh()
         ids = [self.resolve_doc_id(d) for d in doc_ids] if doc_ids else None
         return self.retriever.search(query, doc_ids=ids, k=k, section=section)
 
@@ -135,6 +153,7 @@ class Service:
         Ingest embedding pauses while the model writes (see :class:`CpuScheduler`)."""
         from app.analysis.qa import answer_question
 
+        self.library.refresh()
         ids = [self.resolve_doc_id(d) for d in doc_ids] if doc_ids else None
         with self.scheduler.interactive():
             return answer_question(question, self.retriever, self.library.catalog, self.workspace, self.llm,
@@ -254,6 +273,9 @@ class Service:
             "chunking": self.settings.chunking.identity(),
             "llm_model": self.settings.llm_model or "bundled SmolLM2-135M-Instruct (Q4_1)",
             "llm_remote_url": self.settings.llm_remote_url,
+            "index_mode": self.library.mode,
+            "index_server_url": self.settings.index_server_url,
+            "index_server_status": self.library.last_sync_error or "ok",
         }
 
     def close(self) -> None:

@@ -46,9 +46,19 @@ class Settings:
     #: OpenAI-compatible server URL for the shared model ("" = local model).
     llm_remote_url: str = ""
     llm_remote_model: str = ""
+    #: Team index server (``dossier serve-index``) URL, e.g. http://index-host:8765 ("" = the
+    #: index stays on this computer). Its token lives in the OS keyring, never here.
+    index_server_url: str = ""
+    #: Team mode: at most this often (seconds) the document list is refreshed from the server.
+    index_sync_interval_s: float = 10.0
     #: Extra risk playbook (JSON) merged over the bundled taxonomy.
     risk_playbook: str = ""
     theme: str = "system"
+
+    def remote_urls(self) -> list[str]:
+        """The servers this configuration talks to (model server, team index server): the only
+        hosts Dossier may connect to (the network guard allows these and nothing else)."""
+        return [u.strip() for u in (self.llm_remote_url, self.index_server_url) if u.strip()]
 
     # -- persistence ---------------------------------------------------------------
     @classmethod

@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("models", help="show the model in use, or inspect a GGUF file")
     s.add_argument("path", nargs="?", help="a .gguf file to inspect")
     s.add_argument("--json", action="store_true")
+
+    from app.cli import team
+
+    team.add_parsers(sub)
     return p
 
 
@@ -77,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command in (None, "gui"):
         return _run_gui(args)
+    from app.cli import team
+
+    if args.command in team.COMMANDS:  # no Service: the server has no data folder of its own
+        return team.run(args)
     from app.cli import commands
 
     handler = getattr(commands, f"cmd_{args.command}")

@@ -1,5 +1,6 @@
 """Settings: model (bundled or a GGUF file, with its metadata shown before loading), model
-runtime options, embedding model, data folder, remote server + token, theme.
+runtime options, embedding model, data folder, remote server + token, team index server +
+token (Settings → Team), theme.
 
 The token never goes into settings.json: it is saved with :func:`app.secrets.set_secret`
 (the OS keyring); when no secure store exists the dialog says so and saves nothing.
@@ -83,10 +84,48 @@ class SettingsDialog(QDialog):
         self.token_note = QLabel("")
         self.token_note.setWordWrap(True)
         form.addRow("", self.token_note)
+        self._team_rows(form, settings)
         self.theme = QComboBox(self)
         self.theme.addItems(["system", "light", "dark"])
         self.theme.setCurrentText(settings.theme)
         form.addRow("Theme", self.theme)
+
+    # -- Team: shared index server ------------------------------------------------------
+    def _team_rows(self, form: QFormLayout, settings: Settings) -> None:
+        """Team index server (``dossier serve-index``) and its token; empty URL = local index."""
+        self.index_url = QLineEdit(settings.index_server_url, self)
+        self.index_url.setPlaceholderText("e.g. http://index-host:8765 (empty = index on this computer)")
+        self.index_url.setToolTip("Team mode: documents, search and answers use the team's shared index. "
+                                  "Your own documents stay in the local index and come back when this is empty.")
+        form.addRow("Team index server", self.index_url)
+        self.index_token = QLineEdit(self)
+        self.index_token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.index_token.setPlaceholderText("unchanged")
+        form.addRow("Team index token", self.index_token)
+        self.index_note = QLabel("")
+        self.index_note.setWordWrap(True)
+        form.addRow("", self.index_note)
+
+    def _save_index_token(self) -> bool:
+        token = self.index_token.text()
+        if not token:
+            return True
+        url = self.index_url.text().strip()
+        if not url:
+            self.index_note.setText("Enter the team index server address the token belongs to.")
+            return False
+        from app.secrets import set_secret
+        from app.store.remote_index import index_secret_name
+
+        try:
+            set_secret(index_secret_name(url), token)
+        except DossierError as err:
+            self.index_note.setText(f"The token was not saved: {err}")
+            return False
+        finally:
+            self.index_token.clear()
+        self.token_message = "Token saved in the system keyring."
+        return True
 
     def _model_rows(self, form: QFormLayout) -> None:
         self.model_choice = QComboBox(self)
@@ -169,18 +208,21 @@ class SettingsDialog(QDialog):
         ok, detail = secure_store_available()
         self.token.setEnabled(ok)
         self.token_note.setText("" if ok else f"Tokens cannot be saved: {detail}")
+        self.index_token.setEnabled(ok)
+        self.index_note.setText("" if ok else f"Tokens cannot be saved: {detail}")
 
     # -- result -----------------------------------------------------------------------
     def accept(self) -> None:
         if self.model_choice.currentText() == GGUF and self.inspect() is None:
             return  # keep the dialog open: the message says what is wrong
-        if not self._save_token():
+        if not self._save_token() or not self._save_index_token():
             return
         s = self.settings
         s.llm_model = self.model_path.text().strip() if self.model_choice.currentText() == GGUF else ""
         s.llm_gpu_layers, s.llm_n_ctx, s.llm_threads = self.gpu_layers.value(), self.n_ctx.value(), self.threads.value()
         s.embedder = self.embedder.currentText().strip() or "minilm"
         s.llm_remote_url = self.remote_url.text().strip()
+        s.index_server_url = self.index_url.text().strip()
         s.theme = self.theme.currentText()
         super().accept()
 
