@@ -43,6 +43,9 @@ class Service:
         except OSError as err:
             raise StoreError(f"Cannot create the data folder {self.data_dir} ({err.strerror}). Choose another folder with --data-dir.") from err
         self.settings = settings or Settings.load(self.data_dir)
+        from app import netguard
+
+        netguard.allow_settings(self.settings)  # the servers named in settings, and nothing else
         self.scheduler = CpuScheduler()
         self._writer_lock = _WriterLock(self.data_dir / "dossier.lock")
         self.read_only = not self._writer_lock.acquire()
@@ -155,10 +158,11 @@ class Service:
 
         self.library.refresh()
         ids = [self.resolve_doc_id(d) for d in doc_ids] if doc_ids else None
-        with self.scheduler.interactive():
-            return answer_question(question, self.retriever, self.library.catalog, self.workspace, self.llm,
-                                   self.library.embedder, doc_ids=ids, history=conversation, on_token=on_token,
-                                   on_progress=on_progress, cancel=cancel)
+        llm = self.llm
+        with self.scheduler.interactive():  # the question is on record before the model runs
+            return self.audit.ask(question, ids, llm, lambda: answer_question(
+                question, self.retriever, self.library.catalog, self.workspace, llm, self.library.embedder,
+                doc_ids=ids, history=conversation, on_token=on_token, on_progress=on_progress, cancel=cancel))
 
     def summarize(self, doc_id: str, force: bool = False, on_token: Callable[[str], None] | None = None,
                   on_progress: ProgressFn | None = None, cancel: CancelToken | None = None):  # type: ignore[no-untyped-def]
@@ -166,10 +170,12 @@ class Service:
         from app.analysis.cache import summarize_cached
 
         doc = self._indexed(doc_id)
+        llm = self.llm
         with self.scheduler.interactive():
-            return summarize_cached(self.summary_cache, doc, lambda: self.page_texts(doc.id),
-                                    lambda: self.library.catalog.chunks(self.workspace, doc.id), self.llm,
-                                    refresh=force, on_token=on_token, on_progress=on_progress, cancel=cancel)
+            return self.audit.summary(doc, llm, lambda: summarize_cached(
+                self.summary_cache, doc, lambda: self.page_texts(doc.id),
+                lambda: self.library.catalog.chunks(self.workspace, doc.id), llm,
+                refresh=force, on_token=on_token, on_progress=on_progress, cancel=cancel))
 
     def taxonomy(self):  # type: ignore[no-untyped-def]  # -> Taxonomy
         from app.risks.taxonomy import load_taxonomy
@@ -181,16 +187,20 @@ class Service:
         """Risk review of one document against the taxonomy (and playbook); cached per document
         and taxonomy version. The language model double-checks findings only when the user has
         chosen a model of their own (the bundled one is too small to judge clauses)."""
+        doc = self._indexed(doc_id)
+        llm = self.llm if self.settings.llm_model or self.settings.llm_remote_url else None
+        return self.audit.review(doc, llm, lambda: self._review(doc, llm, force, on_progress, cancel))
+
+    def _review(self, doc: DocumentRecord, llm: Any, force: bool, on_progress: ProgressFn | None,
+                cancel: CancelToken | None):  # type: ignore[no-untyped-def]  # -> RiskReport
         from app.risks.detect import review_document
 
-        doc = self._indexed(doc_id)
         taxonomy = self.taxonomy()
         if not force:
             cached = self.review_cache.get(doc.id, taxonomy.version)
             if cached is not None:
                 return cached
         lib = self.library
-        llm = self.llm if self.settings.llm_model or self.settings.llm_remote_url else None
         with self.scheduler.interactive():
             report = review_document(doc.id, doc.doc_type, self.page_texts(doc.id), lib.catalog.chunks(self.workspace, doc.id),
                                      lib.vectors.embeddings_for_document(doc.id), taxonomy, embedder=lib.embedder,
@@ -209,6 +219,33 @@ class Service:
             (on_progress or no_progress)(Progress("register", i, len(docs), "documents", d.title, d.path))
             reports.append(self.review(d.id, cancel=cancel))
         return register(reports, docs, path, fmt)
+
+    @cached_property
+    def audit(self):  # type: ignore[no-untyped-def]  # -> AuditTrail
+        """The audit trail (``data_dir/audit``): every question, answer, summary and review."""
+        from app.audit import AUDIT_DIR
+        from app.audit.records import AuditTrail, base_context
+
+        return AuditTrail(self.data_dir / AUDIT_DIR, lambda llm: base_context(
+            self.settings, self.library.index_identity, llm, None if self.read_only else self.data_dir))
+
+    def check_store(self, repair: bool = False, on_progress: ProgressFn | None = None,
+                    cancel: CancelToken | None = None):  # type: ignore[no-untyped-def]  # -> StoreCheck
+        """Check that every indexed document has its chunks in Chroma and the lexical index
+        (and nothing is orphaned); with ``repair``, fix what can be fixed (app/store/integrity.py)."""
+        from app.store.integrity import check_and_repair
+
+        if getattr(self.library, "mode", "local") != "local":
+            raise DossierError("The store check runs on a local index. In team mode, run 'dossier doctor "
+                               "--check' on the index server's data folder.")
+        if repair:
+            self._require_writer("repair the index")
+        report = check_and_repair(self.library, repair, on_progress or no_progress, cancel)
+        for d in report.documents:
+            if d.marked_failed:
+                self.summary_cache.invalidate(d.doc_id)
+                self.review_cache.invalidate(d.doc_id)
+        return report
 
     @cached_property
     def summary_cache(self):  # type: ignore[no-untyped-def]

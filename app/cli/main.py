@@ -69,9 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("path", nargs="?", help="a .gguf file to inspect")
     s.add_argument("--json", action="store_true")
 
-    from app.cli import team
+    from app.cli import team, trust_commands
 
     team.add_parsers(sub)
+    trust_commands.add_parsers(sub)
     return p
 
 
@@ -79,15 +80,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from app import netguard
+
+    with netguard.session():  # offline flags and the network guard (DOSSIER_NETWORK_GUARD) for the whole command
+        if getattr(args, "url", ""):  # a server address typed on the command line (team-login) is the user's choice
+            netguard.allow_urls([args.url], key="command-line")
+        return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command in (None, "gui"):
         return _run_gui(args)
     from app.cli import team
 
     if args.command in team.COMMANDS:  # no Service: the server has no data folder of its own
         return team.run(args)
-    from app.cli import commands
+    from app.cli import commands, trust_commands
 
-    handler = getattr(commands, f"cmd_{args.command}")
+    handler = getattr(trust_commands if args.command in trust_commands.COMMANDS else commands, f"cmd_{args.command}")
     try:
         service = _open_service(args)
     except DossierError as err:

@@ -124,8 +124,10 @@ def add_sample_once(window: Any) -> Any:
 
 def run_gui(data_dir: str | None = None, sample: bool = True) -> int:
     """Open the window and run the event loop; returns the exit code."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from app import netguard
+
+    netguard.apply_offline_env()  # no model hub, no telemetry, in this process and its children
+    netguard.install()  # refuse outbound connections except to servers set in Settings (DOSSIER_NETWORK_GUARD)
     app = _app()
     from app.errors import DossierError
 

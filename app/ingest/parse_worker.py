@@ -21,6 +21,7 @@ from typing import Any
 
 from app.errors import Cancelled, DossierError, PasswordRequired, PdfError
 from app.ingest.pdf_text import OutlineEntry, ParsedPdf, read_pdf
+from app.netguard import install_from_env
 from app.types import CancelToken, PageText, Progress, ProgressFn
 
 #: Test hook (also settable as the ``test_hook`` argument): "abort", "hang" or "alloc"
@@ -104,6 +105,7 @@ def _rebuild(meta: dict[str, Any], pages: list[PageText]) -> ParsedPdf:
 
 def _child(path: str, password: str | None, memory_mb: int, conn: Any, hook: str) -> None:
     """Entry point of the child process (must stay importable at module level for spawn)."""
+    install_from_env()  # a PDF reader never needs the network: strict unless the parent said otherwise
     _limit_memory(memory_mb)
     try:
         _run_hook(hook)
