@@ -321,6 +321,8 @@ def test_client_killed_mid_upload_leaves_nothing_half_visible(clients, index_ser
     monkeypatch.setattr(team_index, "STALE_PENDING_S", 0.0)  # "much later": the marker is stale
     assert team.sweep_stale() == 1
     assert team._chunk_count(doc_id, identity) == 0 and not team._marker_alive(doc_id, identity)
+    assert team._get_all(team.docs, "list markers", where={"state": "pending"})["ids"] == []  # finished ones too
+    assert len(team.committed()) == len(a.documents())  # ... and no committed document was touched
     assert a.ingest([pdf]).ok  # another client adds the file properly
     complete = {d.id: d for d in b.documents()}[doc_id]
     assert partial < complete.chunk_count == team._chunk_count(doc_id, identity)

@@ -70,6 +70,9 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: IndexProxy
     server_version = "DossierIndex/1"
+    #: headers and body go out in separate writes; with Nagle on, the body waits for the
+    #: client's delayed ACK (~40 ms per response, measured ~100 ms per search without this)
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._handle()

@@ -138,7 +138,9 @@ class IndexServerClient:
         return float(self.call("read the server clock", self.client.heartbeat)) / 1e9
 
     def max_batch(self) -> int:
-        return int(self.call("read the batch size", self.client.get_max_batch_size))
+        if not getattr(self, "_max_batch", 0):
+            self._max_batch = int(self.call("read the batch size", self.client.get_max_batch_size))
+        return self._max_batch
 
     def check(self) -> None:
         """Connect and make an authenticated request; raises the clear error otherwise."""
