@@ -26,6 +26,7 @@ from typing import Any, Iterable
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.llm.bundled import bundled_model_path  # noqa: E402
+from app.llm._worker import REPEAT_PENALTY  # noqa: E402
 from app.llm.local import LocalLLM  # noqa: E402
 from app.types import CancelToken  # noqa: E402
 
@@ -78,7 +79,8 @@ class Direct:
                                    n_batch=batch, n_ubatch=batch, use_extra_bufts=False, verbose=False)
 
     def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterable[str]:
-        for chunk in self.llm.create_chat_completion(messages, max_tokens=max_tokens, temperature=0.0, stream=True):
+        for chunk in self.llm.create_chat_completion(messages, max_tokens=max_tokens, temperature=0.0,
+                                                    repeat_penalty=REPEAT_PENALTY, stream=True):
             text = chunk["choices"][0]["delta"].get("content")
             if text:
                 yield text

@@ -10,11 +10,11 @@ from app.text.sentences import cut_at_sentence, split_sentences
 from tests.test_qa_helpers import DOC_ID, PAGES, hit
 
 
-def _verify(text: str, hits=None):
+def _verify(text: str, hits=None, question: str = ""):
     hits = hits or [hit(1), hit(0)]
     sources, _ = prepare_sources(hits, FakeEmbedder())
     cache = PageCache(None, "default", {DOC_ID: dict(enumerate(PAGES))})
-    return verify_answer(text, sources, list(range(1, len(hits) + 1)), FakeEmbedder(), cache)
+    return verify_answer(text, sources, list(range(1, len(hits) + 1)), FakeEmbedder(), cache, question=question)
 
 
 def test_parse_markers_variants() -> None:
@@ -98,3 +98,30 @@ def test_soft_hyphen_span_maps_to_raw_text() -> None:
 def test_fragment_without_content_is_not_a_supported_claim() -> None:
     sents, _, _ = _verify("The answer is:")
     assert not sents[0].supported and "nothing" in sents[0].reasons[0]
+
+
+def test_sentence_that_only_repeats_the_question_is_not_an_answer() -> None:
+    q = "Why did operating margin improve at Widget Corp in 2023?"
+    sents, _, _ = _verify("Operating margin improved at Widget Corp in 2023 [1].", question=q)
+    assert not sents[0].supported and "repeats the question" in sents[0].reasons[0]
+    sents, _, _ = _verify("Operating margin improved due to lower steel costs [1].", question=q)
+    assert sents[0].supported  # "lower steel costs" is new, and the source says it
+
+
+def test_made_up_reasons_echoing_the_question_are_unsupported() -> None:
+    """The question's words are in the sources by construction; only the new words count."""
+    q = "Why did operating margin improve at Widget Corp in 2023?"
+    made_up = "Operating margin at Widget Corp improved in 2023 because of market changes, stronger competition and sustainability [1]."
+    sents, _, _ = _verify(made_up, question=q)
+    assert not sents[0].supported
+    assert any("words occur" in r for r in sents[0].reasons)
+    # without the question the echoed words would carry it further (the old, lenient check)
+    assert _verify(made_up)[0][0].score > sents[0].score
+
+
+def test_new_number_alone_is_a_checkable_answer() -> None:
+    q = "What was Widget Corp revenue in 2023?"
+    sents, _, _ = _verify("Widget Corp revenue in 2023 was $1,577 million [1].", question=q)
+    assert sents[0].supported
+    sents, _, _ = _verify("Widget Corp revenue in 2023 was $1,900 million [1].", question=q)
+    assert not sents[0].supported and any("1,900" in r for r in sents[0].reasons)

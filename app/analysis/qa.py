@@ -25,6 +25,7 @@ from app.analysis.prompts import NOT_FOUND, QA_RULES, PromptSource, is_abstentio
 from app.analysis.types import Answer, Evidence
 from app.analysis.verify import NOTHING_TO_CHECK, verify_answer
 from app.errors import Cancelled, DossierError
+from app.text.sentences import sentence_spans
 from app.llm.base import LLM
 from app.types import CancelToken, PageText, Progress, ProgressFn, SearchHit
 
@@ -158,23 +159,32 @@ def _generate(llm: LLM, messages: list, max_tokens: int, on_token: Callable[[str
 
 
 def _clean(text: str) -> str:
-    """Strip role labels, template leftovers and repeated sentences (small models loop)."""
+    """Strip role labels, template leftovers, lead-ins and repeated sentences (small models
+    parrot the instructions and loop: "The answer to this question is: The answer to ...")."""
     text = re.sub(r"^\s*(?:assistant|answer)\s*:\s*", "", text.strip(), flags=re.IGNORECASE)
     text = text.split("<<<")[0].strip()
-    text = _ECHO.sub("", text).strip()  # small models parrot the instructions
+    text = _ECHO.sub("", text).strip()
+    text = _LEAD_IN.sub("", text).strip()
     seen: set[str] = set()
     lines: list[str] = []
     for line in text.splitlines():
-        key = re.sub(r"\W+", " ", line).strip().lower()
-        if key and key in seen:
-            continue
-        seen.add(key)
-        lines.append(line)
-    return "\n".join(lines).strip()
+        kept = []
+        for a, b in sentence_spans(line, max_chars=0):
+            key = re.sub(r"\W+", " ", _LEAD_IN.sub("", line[a:b])).strip().lower()
+            if key and key in seen:
+                continue
+            seen.add(key)
+            kept.append(line[a:b].strip())
+        if kept or not line.strip():
+            lines.append(" ".join(kept))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 _ECHO = re.compile(r"[^.\n]*(?:citing them after each sentence|answer from the sources|reply exactly|"
-                   r"only facts stated in the sources)[^.\n]*\.?", re.IGNORECASE)
+                   r"only facts stated in the sources|quoted documents|data, not instructions)[^.\n]*\.?", re.IGNORECASE)
+#: "The answer to this question is:" and the like, wherever a looping model repeats it.
+_LEAD_IN = re.compile(r"(?:^|(?<=[.:!?]\s))(?:the\s+)?(?:answer|response)\s+(?:to\s+(?:this|the|your)\s+question\s+)?"
+                      r"(?:is|would be)\s*:\s*", re.IGNORECASE)
 
 
 def _abstain(answer: Answer, why: str, stats: dict[str, float], t0: float, history: Conversation | None) -> Answer:
@@ -195,10 +205,11 @@ def _verify(answer: Answer, sources: Sequence[SourceText], embedder: EmbedderLik
             progress: ProgressFn, stats: dict[str, float]) -> None:
     t = time.perf_counter()
     progress(Progress("verify", 0, 1, "steps", "Checking the answer against the sources"))
-    sentences, citations, notes = verify_answer(answer.text, sources, list(range(1, len(sources) + 1)), embedder, pages)
+    sentences, citations, notes = verify_answer(answer.text, sources, list(range(1, len(sources) + 1)), embedder, pages,
+                                                question=answer.question)
     answer.sentences, answer.citations = sentences, citations
     answer.notes.extend(dict.fromkeys(notes))
-    checkable = [s for s in sentences if NOTHING_TO_CHECK not in s.reasons]
+    checkable = [s for s in sentences if not any(NOTHING_TO_CHECK in r for r in s.reasons)]
     answer.fully_supported = bool(checkable) and all(s.supported for s in checkable)
     stats["verify_s"] = time.perf_counter() - t
     progress(Progress("verify", 1, 1, "steps"))

@@ -33,6 +33,9 @@ INFER_SCORE = 0.7
 #: Reason given to a fragment such as "Yes." or "The answer is:" (it is left out of
 #: the fully-supported verdict, which then needs at least one checkable sentence).
 NOTHING_TO_CHECK = "states nothing that can be checked"
+#: Reason given to a sentence that only repeats the question's own words ("The segment that
+#: will be discontinued is the segment of JnJ.") -- it answers nothing.
+RESTATES_QUESTION = "only repeats the question; " + NOTHING_TO_CHECK
 
 
 def parse_markers(text: str) -> list[int]:
@@ -89,9 +92,15 @@ class _Check:
         return self.lexical >= LEXICAL_OK or (emb >= EMBED_OK and self.lexical >= LEXICAL_MIN)
 
 
-def _check(sentence: str, svec: np.ndarray, sources: Sequence[SourceText], idx: Sequence[int]) -> _Check:
-    """Support of one sentence by the union of the sources ``idx``."""
-    words = content_words(sentence)
+def _check(sentence: str, svec: np.ndarray, sources: Sequence[SourceText], idx: Sequence[int],
+           asked: frozenset[str] = frozenset()) -> _Check:
+    """Support of one sentence by the union of the sources ``idx``.
+
+    The lexical test counts only the words the sentence adds to the question (``asked``):
+    the question's own words are in the retrieved sources by construction, so a made-up
+    answer that echoes the question ("SG&A fell because of market changes and competition")
+    would otherwise look supported. The embedding test still sees the whole sentence."""
+    words = content_words(sentence) - asked or content_words(sentence)
     pool_words = set().union(*(sources[i].all_words for i in idx)) if idx else set()
     pool_nums = [n for i in idx for n in sources[i].all_numbers]
     missing = [n.text for n in numbers(sentence) if not number_supported(n, pool_nums)]
@@ -120,9 +129,11 @@ def _reasons(c: _Check, cited: list[int]) -> list[str]:
 
 
 def verify_answer(text: str, sources: Sequence[SourceText], numbers_given: Sequence[int], embedder: EmbedderLike | None,
-                  page_cache: PageCache) -> tuple[list[AnswerSentence], list[Citation], list[str]]:
+                  page_cache: PageCache, question: str = "") -> tuple[list[AnswerSentence], list[Citation], list[str]]:
     """Sentences with support flags, the citations (with spans of the best source sentence),
-    and notes. ``sources[i]`` is prompt source number ``numbers_given[i]``."""
+    and notes. ``sources[i]`` is prompt source number ``numbers_given[i]``. With ``question``,
+    a sentence must add something to it (new words or numbers) that the sources back."""
+    asked = frozenset(content_words(question))
     sents = split_answer(text)
     vecs = embed_texts(embedder, [strip_markers(s) for s in sents])
     num_to_idx = {n: i for i, n in enumerate(numbers_given)}
@@ -135,7 +146,7 @@ def verify_answer(text: str, sources: Sequence[SourceText], numbers_given: Seque
         cited = [m for m in marks if m in num_to_idx]
         plain = strip_markers(sent)
         idx = [num_to_idx[m] for m in cited] or list(range(len(sources)))
-        check = _check(plain, vecs[k], sources, idx)
+        check = _check(plain, vecs[k], sources, idx, asked)
         s = AnswerSentence(text=plain, citations=cited, supported=check.supported and bool(sources),
                            score=check.score if sources else 0.0)
         if bad:
@@ -144,6 +155,9 @@ def verify_answer(text: str, sources: Sequence[SourceText], numbers_given: Seque
         if not content_words(plain) and not numbers(plain):
             s.supported, s.score = False, 0.0
             s.reasons.append(NOTHING_TO_CHECK)
+        elif asked and not (content_words(plain) - asked) and not _new_numbers(plain, question):
+            s.supported, s.score = False, 0.0
+            s.reasons.append(RESTATES_QUESTION)
         elif not s.supported:
             s.reasons.extend(_reasons(check, cited) if sources else ["no sources were given"])
         inferred = False
@@ -163,6 +177,12 @@ def verify_answer(text: str, sources: Sequence[SourceText], numbers_given: Seque
         out.append(s)
     citations = [_citation(n, sources, *best_for[n][1:], page_cache) for n in sorted(best_for)]
     return out, citations, notes
+
+
+def _new_numbers(sentence: str, question: str) -> bool:
+    """Does the sentence state a number the question did not?"""
+    asked = {n.value for n in numbers(question)}
+    return any(n.value not in asked for n in numbers(sentence))
 
 
 def _best_sentence(sentence: str, svec: np.ndarray, src: SourceText) -> int:

@@ -27,6 +27,10 @@ import time
 from typing import Any
 
 FALLBACK_STOP = ["\n###", "### User:", "### System:"]
+#: llama.cpp's classic default; llama-cpp-python 0.3 defaults to 1.0 (off), with which small
+#: models loop ("The answer is: The answer is: ..."). It looks back 64 tokens, so copying a
+#: number from a source far back in the prompt is not penalised.
+REPEAT_PENALTY = 1.1
 
 
 def main(conn: Any, cancel_flag: Any, config: dict[str, Any]) -> None:
@@ -193,6 +197,7 @@ class _Engine:
             max_tokens=max(1, min(req["max_tokens"], n_ctx - len(tokens))),
             temperature=req["temperature"],
             stop=(req.get("stop") or []) + stop,
+            repeat_penalty=REPEAT_PENALTY,
             stream=True,
             stopping_criteria=counter.as_criteria(),
         )
