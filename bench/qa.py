@@ -1,12 +1,12 @@
 """FinanceBench question answering: evidence recall, support and abstention, as JSON.
 
-Each question is asked with :func:`app.analysis.qa.answer_question`, scoped to its own
-document, through a real :class:`app.service.Service` index (MiniLM + Chroma + FTS5) and a
+Each question is asked with :meth:`app.service.Service.ask` (what ``dossier ask --doc`` does),
+scoped to its own document, through a real :class:`app.service.Service` index (MiniLM + Chroma + FTS5) and a
 real GGUF model (the bundled SmolLM2-135M unless ``--model``). Abstention is measured on
 unanswerable cases built by asking a sample of questions scoped to a *different* company's
 document.
 
-    .venv/bin/python bench/qa.py --limit 8 --abstain 4 --data-dir /tmp/fb-qa --out /tmp/qa.json
+    .venv/bin/python bench/qa.py --limit 8 --abstain 4 --data-dir /tmp/fb-data --out /tmp/qa.json
 
 Output: {"n", "evidence_page_recall", "fully_supported_share", "abstain_share", "model",
 "seconds_per_question", ...details}.
@@ -37,8 +37,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--limit", type=int, default=0, help="only the first N questions (0 = all 64)")
     p.add_argument("--abstain", type=int, default=16, help="unanswerable (wrong-document) cases to build")
     p.add_argument("--data-dir", type=Path, default=None, help="Dossier data folder to (re)use for the index")
-    p.add_argument("--k", type=int, default=6)
-    p.add_argument("--answer-tokens", type=int, default=160)
     p.add_argument("--threads", type=int, default=1, help="model threads (1 is fastest on contended cores)")
     return p.parse_args(argv)
 
@@ -76,10 +74,8 @@ def ensure_index(svc: Any, data: Path, doc_names: set[str]) -> dict[str, str]:
 
 
 def ask(svc: Any, question: str, doc_id: str, args: argparse.Namespace) -> Any:
-    from app.analysis.qa import answer_question
-
-    return answer_question(question, svc.retriever, svc.library.catalog, svc.workspace, svc.llm,
-                           svc.library.embedder, doc_ids=[doc_id], k=args.k, answer_tokens=args.answer_tokens)
+    """Exactly what ``dossier ask --doc ID`` does (k=6 passages, 160 answer tokens)."""
+    return svc.ask(question, doc_ids=[doc_id])
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -138,7 +134,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "false_abstain_share": round(sum(r["abstained"] for r in ok) / n, 3) if n else 0.0,
         "abstain_cases": len(ok_abst),
         "errors": len(rows) - n + len(abst) - len(ok_abst),
-        "k": args.k,
         "questions": rows,
         "abstain_details": abst,
     }
