@@ -47,7 +47,7 @@ def parse_in_subprocess(path: Path | str, password: str | None = None, timeout_s
     proc.start()
     send_conn.close()  # the parent only reads; EOF then means the child is gone
     try:
-        return _collect(proc, recv_conn, path, timeout_s, cancel, on_progress)
+        return _collect(proc, recv_conn, path, timeout_s, cancel, on_progress, limit_mb=memory_mb)
     finally:
         recv_conn.close()
         if proc.is_alive():
@@ -57,8 +57,9 @@ def parse_in_subprocess(path: Path | str, password: str | None = None, timeout_s
 
 
 def _collect(proc: Any, conn: Any, path: Path, timeout_s: float, cancel: CancelToken | None,
-             on_progress: ProgressFn | None) -> ParsedPdf:
+             on_progress: ProgressFn | None, limit_mb: int = 0) -> ParsedPdf:
     """Read the child's messages until it is done, fails, dies, times out or is cancelled."""
+    memory = _MemoryWatch(proc.pid, limit_mb)
     deadline = time.monotonic() + timeout_s
     pages: list[PageText] = []
     while True:
@@ -69,12 +70,13 @@ def _collect(proc: Any, conn: Any, path: Path, timeout_s: float, cancel: CancelT
             proc.kill()
             raise PdfError(f"{path.name} could not be read safely: reading took longer than {timeout_s:g} s; "
                            "the file may be damaged. Re-export the PDF and try again.")
+        memory.sample()
         if not conn.poll(POLL_S):
             continue
         try:
             msg = conn.recv()
         except (EOFError, OSError):
-            raise _died(proc, path) from None
+            raise _died(proc, path, memory) from None
         kind = msg[0]
         if kind == "pages":
             _, rows, total = msg
@@ -88,8 +90,41 @@ def _collect(proc: Any, conn: Any, path: Path, timeout_s: float, cancel: CancelT
             raise _ERRORS.get(msg[1], PdfError)(msg[2])
 
 
-def _died(proc: Any, path: Path) -> PdfError:
+class _MemoryWatch:
+    """The child's peak address space, sampled while it runs (Linux ``/proc``). Why: PDFium
+    aborts (SIGABRT) when an allocation fails under RLIMIT_AS, so "it crashed" would hide
+    that the file needed too much memory (a decompression bomb, say); a peak at the limit
+    tells the two apart."""
+
+    NEAR_LIMIT = 0.9
+
+    def __init__(self, pid: int | None, limit_mb: int) -> None:
+        self.path, self.limit_mb, self.peak_mb = f"/proc/{pid}/status", limit_mb, 0.0
+        self.enabled = limit_mb > 0 and os.path.isdir("/proc/self")
+
+    def sample(self) -> None:
+        if not self.enabled:
+            return
+        try:
+            with open(self.path, "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"VmPeak:"):
+                        self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
+                        return
+        except (OSError, ValueError, IndexError):  # the child is already gone
+            pass
+
+    @property
+    def exhausted(self) -> bool:
+        return self.enabled and self.peak_mb >= self.NEAR_LIMIT * self.limit_mb
+
+
+def _died(proc: Any, path: Path, memory: _MemoryWatch | None = None) -> PdfError:
     proc.join(2)
+    if memory is not None and memory.exhausted:
+        return PdfError(f"{path.name} could not be read safely: it needed more than {memory.limit_mb} MB of memory "
+                        "(the limit for reading one file); the file may be damaged or built to exhaust memory. "
+                        "Re-export the PDF and try again.")
     code = proc.exitcode
     how = f"the reader crashed (signal {-code})" if code is not None and code < 0 else f"the reader stopped (exit {code})"
     return PdfError(f"{path.name} could not be read safely: {how}; the file may be damaged. "

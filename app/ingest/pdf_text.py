@@ -123,6 +123,8 @@ def _open(path: Path, password: str | None) -> Any:
                                        "(CLI: --password).") from exc
             raise PasswordRequired(f"{path.name} is protected by a password. Pass the password to open it "
                                    "(CLI: --password).") from exc
+        if getattr(exc, "err_code", None) == raw.FPDF_ERR_SUCCESS:  # pypdfium2: it opened, but has no page
+            raise PdfError(f"{path.name} has no pages. Check that it is the complete document and add it again.") from exc
         raise PdfError(f"{path.name} is damaged and could not be read ({exc}). "
                        "Re-download or re-export the PDF and add it again.") from exc
 

@@ -97,6 +97,9 @@ def now_iso() -> str:
 class Ingestor:
     """Ingests files into one workspace of a library (catalog + vectors + embedder)."""
 
+    #: Address-space limit of the parse child: a decompression bomb fails alone at this size.
+    parse_memory_mb: int = 2048
+
     def __init__(self, library: "LibraryLike", scheduler: CpuScheduler | None = None, parse_timeout_s: float = 300.0) -> None:
         self.lib = library
         self.scheduler = scheduler or CpuScheduler()
@@ -164,7 +167,8 @@ class Ingestor:
     def _parse(self, path: Path, password: str | None, cancel: CancelToken):  # -> ParsedPdf
         from app.ingest.parse_worker import parse_in_subprocess
 
-        return parse_in_subprocess(str(path), password=password, timeout_s=self.parse_timeout_s, cancel=cancel)
+        return parse_in_subprocess(str(path), password=password, timeout_s=self.parse_timeout_s,
+                                   memory_mb=self.parse_memory_mb, cancel=cancel)
 
     def _index(self, path: Path, sha: str, parsed, on_progress: ProgressFn, cancel: CancelToken) -> DocumentRecord:
         from app.ingest.chunking import chunk_pages
