@@ -16,10 +16,13 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -88,6 +91,10 @@ def index_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         stop(proc)
     chroma_log = (tmp / "srv" / "chroma.log").read_text(errors="replace")
     assert "Frontend server listening" in chroma_log  # the real Chroma 1.x server ran behind the proxy
+    chroma_port = int(re.search(r"Chroma on 127\.0\.0\.1:(\d+)", (tmp / "server.log").read_text())[1])
+    time.sleep(0.5)
+    with pytest.raises(OSError):  # stopping serve-index stopped Chroma too
+        socket.create_connection(("127.0.0.1", chroma_port), 1).close()
 
 
 @pytest.fixture(scope="module")
@@ -327,3 +334,24 @@ def test_client_killed_mid_upload_leaves_nothing_half_visible(clients, index_ser
     complete = {d.id: d for d in b.documents()}[doc_id]
     assert partial < complete.chunk_count == team._chunk_count(doc_id, identity)
     assert b.search("quokka supplier delivers lot", k=1)[0].doc_id == doc_id
+
+
+def test_team_login_from_the_command_line(index_server, memory_keyring, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                          monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from app.cli.main import main
+
+    url = index_server[0]
+    data = tmp_path / "frank"
+    set_secret(index_secret_name(url), TOKEN)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("not-a-valid-token\n"))
+    assert main(["--data-dir", str(data), "team-login", url, "--token-stdin"]) == 1
+    assert "refused the token" in capsys.readouterr().err
+    assert memory_keyring.store[("Dossier", index_secret_name(url))] == TOKEN  # the refused one was not stored
+    monkeypatch.setattr(sys, "stdin", io.StringIO(OTHER_TOKEN + "\n"))
+    assert main(["--data-dir", str(data), "team-login", url, "--token-stdin"]) == 0
+    assert memory_keyring.store[("Dossier", index_secret_name(url))] == OTHER_TOKEN
+    assert Settings.load(data).index_server_url == url
+    assert OTHER_TOKEN not in (data / "settings.json").read_text()
+    set_secret(index_secret_name(url), TOKEN)

@@ -174,3 +174,13 @@ def test_cli_index_token_prints_a_matching_hash_line(capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out.splitlines()
     token = out[0].rsplit(" ", 1)[1]
     assert out[1].endswith(hash_line(token)) and token not in out[1]
+
+
+def test_serve_index_refuses_to_start_without_a_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli.main import main
+
+    monkeypatch.delenv("DOSSIER_INDEX_TOKEN", raising=False)
+    assert main(["serve-index", "--path", str(tmp_path / "srv")]) == 2
+    assert "No access token is configured" in capsys.readouterr().err
+    assert not (tmp_path / "srv").exists()  # nothing started, nothing created

@@ -72,12 +72,12 @@ def _login(args: argparse.Namespace) -> int:
     try:
         if url:
             token = sys.stdin.readline().strip() if args.token_stdin else getpass.getpass("Index server token: ")
-            set_secret(index_secret_name(url), token)
-            client = IndexServerClient(url)
+            client = IndexServerClient(url, token=token)
             try:
-                client.check()
+                client.check()  # a refused token is not stored
             finally:
                 client.close()
+            set_secret(index_secret_name(url), token)
     except DossierError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
