@@ -12,6 +12,7 @@ selected explicitly (these machines have no OS keyring).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import http.client
 import json
@@ -158,7 +159,7 @@ def test_both_clients_see_the_same_documents_pages_and_pdfs(clients) -> None:  #
     assert set(da) == set(db) and len(da) == 3
     assert {d.title for d in da.values()} >= {"Acme 10-K 2022", "Master Supply Agreement"}
     for doc_id in da:
-        assert (da[doc_id].page_count, da[doc_id].chunk_count) == (db[doc_id].page_count, db[doc_id].chunk_count)
+        assert dataclasses.replace(da[doc_id], path="") == dataclasses.replace(db[doc_id], path="")  # every field
         assert a.page_texts(doc_id) == b.page_texts(doc_id)
         assert a.library.catalog.chunks(a.workspace, doc_id) == b.library.catalog.chunks(b.workspace, doc_id)
         # each client can open the PDF (the viewer draws highlights on it): same bytes everywhere
@@ -228,6 +229,23 @@ def test_replace_and_remove_reach_the_other_client(clients, tmp_path: Path) -> N
     assert team.committed().keys() == {d.id for d in a.documents()}
     assert a.library.vectors.embeddings_for_document(new.id) == {}  # nothing left on the server
     assert not team.server.fetch_file(new.id, tmp_path / "gone.pdf")
+
+
+def test_document_without_text_is_shared_too(clients, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A scan whose pages have no text has no chunks (so no vectors, no upload marker)."""
+    from app.types import DocumentRecord, PageText
+
+    a, b, _ = clients
+    pdf = write_text_pdf(tmp_path / "scan.pdf", ["placeholder"], title="Scanned letter")
+    doc_id = _sha(pdf)[:32]
+    rec = DocumentRecord(id=doc_id, path=str(pdf), title="Scanned letter", page_count=2, doc_type="other",
+                         status="indexed", workspace=a.workspace, textless_pages=[0, 1],
+                         index_settings=a.library.index_identity)
+    a.library.catalog.commit_document(rec, [PageText(0, "", has_text=False), PageText(1, "", has_text=False)], [])
+    got = {d.id: d for d in b.documents()}[doc_id]
+    assert dataclasses.replace(got, path="") == dataclasses.replace({d.id: d for d in a.documents()}[doc_id], path="")
+    assert got.textless_pages == [0, 1] and [p.has_text for p in b.page_texts(doc_id)] == [False, False]
+    b.remove(doc_id)
 
 
 def _http(url: str, method: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:

@@ -51,9 +51,13 @@ class TeamCatalog(Catalog):
     # -- writes: server first, then the mirror ---------------------------------------------
     def commit_document(self, record: DocumentRecord, pages: list[PageText], chunks: list[Chunk],
                         replaces: Iterable[str] = ()) -> None:
-        replaces = list(replaces)
+        replaces, identity = list(replaces), self._identity()  # (may load the embedder: not under the lock)
+        if not record.ingested_at:  # the same time on the server and here
+            from app.store.catalog import _now
+
+            record = dataclasses.replace(record, ingested_at=_now())
         with self.sync_lock:
-            self._team().publish(record, pages, chunks, self._identity(), replaces=replaces,  # type: ignore[attr-defined]
+            self._team().publish(record, pages, chunks, identity, replaces=replaces,  # type: ignore[attr-defined]
                                  pdf=record.path)
             super().commit_document(record, pages, chunks, replaces=replaces)
 

@@ -130,7 +130,7 @@ class TeamIndex:
                 replaces: Iterable[str] = (), pdf: str | Path | None = None) -> None:
         """Make an uploaded document visible to every client (see the module docstring)."""
         doc_id, replaces = record.id, [r for r in replaces if r != record.id]
-        if not self._marker_alive(doc_id, identity):
+        if chunks and not self._marker_alive(doc_id, identity):  # (no chunks: nothing was uploaded yet)
             raise StoreError(f"The index server dropped the upload of {record.title or doc_id} (it looked "
                              "abandoned). Add the file again.")
         self._put_pages(doc_id, pages)
