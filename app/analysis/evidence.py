@@ -14,6 +14,7 @@ from typing import Any, Mapping, Protocol, Sequence
 import numpy as np
 
 from app.analysis.features import Number, content_words, key_terms, numbers, overlap, years
+from app.analysis.injection import addresses_ai
 from app.analysis.types import Evidence
 from app.text.sentences import sentence_spans
 from app.text.spans import chunk_offsets_to_spans, chunk_text_from_pages, locate_in_chunk, locate_in_page
@@ -61,9 +62,12 @@ def prepare_sources(hits: Sequence[SearchHit], embedder: EmbedderLike | None,
     pos = 0
     for h, sp in zip(hits, per_hit):
         sents = [h.text[a:b] for a, b in sp]
-        words = [content_words(s) for s in sents]
-        nums = [numbers(s) for s in sents]
-        src = SourceText(h, sp, sents, words, nums, rest[pos:pos + len(sp)])
+        planted = [addresses_ai(s) for s in sents]  # instructions to an AI are not evidence of anything
+        words = [set() if bad else content_words(s) for s, bad in zip(sents, planted)]
+        nums = [[] if bad else numbers(s) for s, bad in zip(sents, planted)]
+        vecs = rest[pos:pos + len(sp)].copy()
+        vecs[[i for i, bad in enumerate(planted) if bad]] = 0.0
+        src = SourceText(h, sp, sents, words, nums, vecs)
         src.all_words = set().union(*words) if words else set()
         src.all_numbers = [n for ns in nums for n in ns]
         out.append(src)

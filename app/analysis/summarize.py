@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from app.analysis.features import content_words, missing_numbers, overlap
+from app.analysis.injection import addresses_ai, blank_instructions
 from app.analysis.prompts import map_messages, reduce_messages
 from app.analysis.structure import PRIORITY_SECTIONS, SectionSpec, cue_score, section_priority, structure_for
 from app.analysis.types import Summary, SummaryBullet, SummarySection
@@ -118,7 +119,7 @@ def extract_backbone(specs: Sequence[SectionSpec], chunks: Sequence[Chunk], page
             continue
         for a, b in sentence_spans(c.text):
             sent = c.text[a:b]
-            if len(sent) < 40:
+            if len(sent) < 40 or addresses_ai(sent):  # a planted instruction is not a point of the document
                 continue
             for s in specs:
                 score = cue_score(s, sent, c.section)
@@ -268,16 +269,17 @@ def parse_bullets(text: str, headings: Sequence[str]) -> list[tuple[str, str, li
 def attach_pages(raw: Sequence[tuple[str, str, list[int]]], specs: Sequence[SectionSpec], page_map: Mapping[int, str],
                  allowed: Sequence[int]) -> tuple[dict[str, list[SummaryBullet]], int]:
     """Keep generated bullets a page backs (cited page first, else the best allowed page)."""
-    words = {p: content_words(page_map[p]) for p in allowed if p in page_map}
+    clean = {p: blank_instructions(page_map[p]) for p in allowed if p in page_map}  # planted instructions back nothing
+    words = {p: content_words(t) for p, t in clean.items()}
     out: dict[str, list[SummaryBullet]] = {s.title: [] for s in specs}
     dropped = 0
     for heading, body, cited in raw:
-        page = None if _META.match(body) else _backing_page(body, cited, words, page_map)
+        page = None if _META.match(body) else _backing_page(body, cited, words, clean)
         if page is None:
             dropped += 1
             continue
         title = heading if heading in out else _best_section(specs, body)
-        out[title].append(SummaryBullet(body, [page], _best_sentence_span(body, page, page_map[page]), "generated"))
+        out[title].append(SummaryBullet(body, [page], _best_sentence_span(body, page, clean[page]), "generated"))
     return out, dropped
 
 
