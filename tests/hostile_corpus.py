@@ -14,6 +14,7 @@ them.
 from __future__ import annotations
 
 import random
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -380,3 +381,87 @@ CASES: list[Case] = [
     Case("images-only", images_only, "ingest"),
     Case("prompt-injection", prompt_injection, "ingest"),
 ]
+
+
+# -- fuzzing: mutations of valid generated PDFs (tests/test_fuzz_ingest.py, bench/fuzz_ingest.py) -------
+
+#: PDF syntax that, spliced in anywhere, tends to reach deep parser paths.
+TOKENS = [b"obj", b"endobj", b"stream\n", b"\nendstream", b"<<", b">>", b"[", b"]", b"(", b")", b"<", b">", b"R",
+          b"0 0 R", b"/Length 999999999", b"/Length -1", b"/Filter /FlateDecode", b"/Filter /LZWDecode",
+          b"/Filter /DCTDecode", b"/Filter /JBIG2Decode", b"/Filter /CCITTFaxDecode", b"/Type /Page",
+          b"/Type /Pages", b"/Kids [1 0 R]", b"/Count -5", b"/Count 2147483647", b"/Parent 1 0 R",
+          b"/Prev 0", b"xref\n0 1\n", b"trailer", b"startxref\n0\n", b"%%EOF", b"/Encrypt 1 0 R",
+          b"/ObjStm", b"/First 99999", b"/N 2147483647", b"BT", b"ET", b"Tj", b"TJ", b"Tf", b"Do", b"q", b"Q",
+          b"cm", b"/Im1", b"/F1 1e308 Tf", b"/Width 100000 /Height 100000", b"/BitsPerComponent 16",
+          b"/ToUnicode 3 0 R", b"\x00", b"\xff\xfe", b"9" * 40, b"-0.000000001", b"/#00#FF"]
+OPS = ("flip", "truncate", "insert", "delete", "duplicate", "number", "token", "swap_names")
+_NUMBER = re.compile(rb"-?\d+")
+_NAME = re.compile(rb"/[A-Za-z0-9]+")
+
+
+def seed_pdfs(folder: Path) -> dict[str, bytes]:
+    """Valid PDFs to mutate: plain text pages, a page with a compressed grey image and
+    compressed text, fonts, and the scripted one (actions, names tree, embedded file)."""
+    from app.samples.pdf_writer import GrayImage, write_mixed_pdf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    image = GrayImage(32, 32, bytes((x * 7 + y * 3) % 256 for y in range(32) for x in range(32)))
+    built = [write_text_pdf(folder / "seed-text.pdf", good_pages("Fuzz"), title="Fuzz 10-K"),
+             write_mixed_pdf(folder / "seed-mixed.pdf", [good_pages("Mixed")[1], image], title="Mixed"),
+             malformed_fonts(folder), javascript_and_embedded(folder)]
+    return {p.name: p.read_bytes() for p in built}
+
+
+def apply_op(data: bytes, op: str, pos: int, payload: bytes) -> bytes:
+    """One mutation at ``pos`` (taken modulo the length); ``payload`` feeds inserts and choices."""
+    n = len(data)
+    if n == 0:
+        return payload
+    i = pos % n
+    pick = payload[0] if payload else pos % 256
+    if op == "flip":
+        return data[:i] + bytes([data[i] ^ (pick or 1)]) + data[i + 1:]
+    if op == "truncate":
+        return data[:max(1, i)]
+    if op == "insert":
+        return data[:i] + payload + data[i:]
+    if op == "delete":
+        return data[:i] + data[i + 1 + pick % 64:]
+    if op == "duplicate":
+        return data[:i] + data[i:i + 1 + pick * 4] * 2 + data[i + 1 + pick * 4:]
+    if op == "token":
+        return data[:i] + b" " + TOKENS[pick % len(TOKENS)] + b" " + data[i:]
+    pattern = _NUMBER if op == "number" else _NAME
+    found = list(pattern.finditer(data))
+    if not found:
+        return data
+    m = found[pos % len(found)]
+    if op == "number":
+        new = [b"0", b"-1", b"2147483648", b"99999999999", str(pick * 1000003).encode(), b"1" + b"0" * 30][pick % 6]
+    else:
+        new = _NAME.findall(data)[pick % len(found)]
+    return data[:m.start()] + new + data[m.end():]
+
+
+def mutate(data: bytes, ops: list[tuple[str, int, bytes]]) -> bytes:
+    for op, pos, payload in ops:
+        data = apply_op(data, op, pos, payload)
+    return data
+
+
+def random_ops(rng: random.Random, max_ops: int = 6) -> list[tuple[str, int, bytes]]:
+    """A random mutation recipe (the bench's generator; the CI test lets hypothesis draw them)."""
+    return [(rng.choice(OPS), rng.randrange(1 << 30), rng.randbytes(rng.randrange(0, 48)))
+            for _ in range(rng.randint(1, max_ops))]
+
+
+def failure_kind(message: str) -> str:
+    """A short label for an ingest failure message (for the fuzz statistics)."""
+    for kind, pattern in (("not a PDF", r"not a PDF"), ("empty", r"is empty"), ("no pages", r"has no pages"),
+                          ("password", r"password"), ("memory limit", r"MB of memory"),
+                          ("timeout", r"longer than"), ("reader crashed", r"reader crashed"),
+                          ("reader stopped", r"reader stopped"), ("damaged", r"damaged"),
+                          ("changed while read", r"changed while")):
+        if re.search(pattern, message):
+            return kind
+    return "other"
