@@ -38,17 +38,25 @@ def citing_responder(keyword: str, sentence: str):  # type: ignore[no-untyped-de
     return respond
 
 
-def make_window(qtbot: Any, data_dir: Path, *, llm: Any = None, embedder: Any = "fake", sample: bool = False) -> Any:
+def make_window(qtbot: Any, data_dir: Path, *, llm: Any = None, embedder: Any = "fake", sample: bool = False,
+                isolate_index: bool | None = None) -> Any:
+    """The real window on ``data_dir``. ``embedder="fake"`` (default) keeps Chroma and the fake
+    embedder in this process (fast); ``embedder=None`` is the app as shipped: the real embedder
+    and Chroma in the helper process."""
     from app.gui.main import create_window
 
+    if isolate_index is None:
+        isolate_index = embedder is None
     if embedder == "fake":
         from app.embed.fake import FakeEmbedder
 
         embedder = FakeEmbedder()
-    window = create_window(str(data_dir), sample=sample, embedder=embedder, llm=llm, preload_model=False)
+    window = create_window(str(data_dir), sample=sample, embedder=embedder, llm=llm, preload_model=False,
+                           isolate_index=isolate_index)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.library.loaded, timeout=30000)  # the first library read (a job)
     return window
 
 

@@ -23,8 +23,26 @@ def _answer() -> Answer:
 def test_chips_and_unsupported_marking() -> None:
     html = answer_html(_answer())
     assert html.count("href='cite:") == 2
-    assert "Not supported by the sources" in html and "⚠ It is also capped" in html
-    assert "[1]." not in html  # the model's raw markers become chips
+    # only the second sentence is marked, as a hoverable link whose tooltip says why
+    assert "href='unsup:1'" in html and "unsup:0" not in html
+    marked = html[html.index("href='unsup:1'"):]
+    assert marked.index("It is also capped") < marked.index("</a>")
+    assert "Not supported by the sources" in html
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setHtml(html)
+    text = doc.toPlainText()
+    assert "⚠ It is also capped" in text and text.index("⚠") > text.index("[1]")  # the first one is not marked
+    assert "[1]" in text and "[2]" in text and "[1]." not in text  # the model's raw markers become chips
+
+
+def test_unsupported_reason_tooltip() -> None:
+    from app.gui.widgets.answer_html import sentence_reason
+
+    a = _answer()
+    a.sentences[1].reasons = ["number 6.1 not in source [2]"]
+    assert sentence_reason(a, 1) == "Not supported by the sources: number 6.1 not in source [2]"
 
 
 def test_plain_text_for_clipboard() -> None:

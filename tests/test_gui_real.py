@@ -5,6 +5,7 @@ Slow-ish (loads the embedding model and starts llama.cpp), so marked ``slow``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import conftest_gui
@@ -14,12 +15,17 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
 def test_sample_with_real_embedder_and_bundled_model(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    w = conftest_gui.make_window(qtbot, tmp_path / "data", embedder=None, sample=True)  # real default embedder
+    # as shipped: the real default embedder and Chroma, both in the index helper process
+    w = conftest_gui.make_window(qtbot, tmp_path / "data", embedder=None, sample=True)
     qtbot.waitUntil(lambda: bool(w.runner.jobs()) or bool(w.service.documents()), timeout=5000)
     assert w.runner.wait_idle(300), "ingest with the real embedder did not finish"
     docs = w.service.documents()
     assert [d.status for d in docs] == ["indexed"], w.errors
-    assert w.service.library.embedder.identity != "fake-bow3-256"
+    from app.store import index_process
+
+    assert type(w.service.library.vectors).__name__ == "ProcessVectorIndex"
+    assert index_process.helper().pid not in (None, os.getpid())
+    assert w.service.library.embedder.identity.startswith("all-MiniLM-L6-v2")
     hits = w.service.search("governing law Delaware", k=3)
     assert hits and any(h.page_start <= 3 <= h.page_end for h in hits)
     w.library.select(docs[0].id)
@@ -29,6 +35,12 @@ def test_sample_with_real_embedder_and_bundled_model(qtbot, tmp_path: Path) -> N
     answer = w.ask_panel.answer
     assert answer is not None and answer.text.strip()
     assert w.ask_panel.browser.toPlainText().strip()
+    assert answer.evidence, "the evidence is returned also when the small model abstains"
+    w.ask_panel.click_evidence(0)
+    ev = answer.evidence[0]
+    assert w.viewer.current_page() == ev.page
+    rects = w.viewer.canvas.highlight_viewport_rects("evidence")
+    assert rects and all(w.viewer.canvas.page_rect(p).contains(r) for p, r in rects)
     if answer.citations:  # a small model may abstain; when it cites, the click must land
         c = answer.citations[0]
         assert w.ask_panel.click_citation(c.number)

@@ -59,7 +59,10 @@ def test_span_rect_matches_rendered_text(viewer: Viewer, qtbot, zoom: float) -> 
     assert viewer.canvas.viewport().rect().intersects(rect.toAlignedRect()), "show_span scrolls it into view"
     # the line stands alone (page margin to its left, line break after it): widen the probe
     # sideways only, so neighbouring lines above and below stay out of it
-    ink = _dark_bbox(viewer, rect.adjusted(-40, 0, 40, 0))
+    probe = rect.adjusted(-40, 0, 40, 0)
+    # QPdfView renders pages in the background: wait until the glyphs are on screen
+    qtbot.waitUntil(lambda: _dark_bbox(viewer, probe) is not None, timeout=10000)
+    ink = _dark_bbox(viewer, probe)
     assert ink is not None
     tol = 3 + 2 * zoom  # pixels
     assert abs(ink.left() - rect.left()) <= tol and abs(ink.right() - rect.right()) <= tol

@@ -14,6 +14,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from app.embed.fake import FakeEmbedder
+from app.gui.models.findings import finding_name
 from app.llm.fake import FakeLLM
 
 pytestmark = pytest.mark.gui
@@ -57,10 +58,12 @@ def test_drop_files_corrupt_one_reported_others_added(qtbot, tmp_path: Path) -> 
     assert w.centre.currentWidget() is w.viewer
     rows = {w.library.model.row(r).title: r for r in range(w.library.model.rowCount())}
     assert "Acme Beta Services Agreement" in rows
-    if "broken.pdf" in docs:  # failures are listed with their reason as tooltip
-        from app.gui.models.documents import status_tip
+    # the failure is listed with its reason (second line under the title, and the tooltip)
+    from app.gui.models.documents import detail_line, status_tip
 
-        assert docs["broken.pdf"].status == "failed" and status_tip(docs["broken.pdf"])
+    broken = w.library.record(docs["broken.pdf"].id)
+    assert broken is not None and broken.status == "failed"
+    assert detail_line(broken).startswith("Failed: ") and broken.error and broken.error in status_tip(broken)
     assert "Index: 1 document, 3 pages" in w.status.index_label.text()
     log = (tmp_path / "data" / "logs" / "dossier.log").read_text()
     assert "broken.pdf" in log  # details in the log file
@@ -150,20 +153,44 @@ def test_summary_and_risks_tabs(qtbot, tmp_path: Path) -> None:  # type: ignore[
     present = [r for r in range(w.risk_panel.proxy.rowCount())
                if w.risk_panel.model.row(w.risk_panel.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole + 2)).spans]
     assert present, "some finding points at text"
-    assert w.risk_panel.activate_row(present[0])
-    assert w.viewer.canvas.highlights
+    finding = w.risk_panel.model.row(w.risk_panel.proxy.index(present[0], 0).data(Qt.ItemDataRole.UserRole + 2))
+    assert w.risk_panel.activate_row(present[0])  # what a click on the row does
+    shown = [h for h in w.viewer.canvas.highlights if h.kind == finding.severity]  # coloured by severity
+    assert shown and all(h.rects for h in shown) and w.viewer.current_page() == finding.spans[0].page
+    w.risk_panel.table.selectRow(present[0])
+    assert finding_name(finding) in w.risk_panel.detail.toPlainText()
     w.risk_panel.severity.setCurrentIndex(w.risk_panel.severity.findData("missing"))
-    assert all(w.risk_panel.model.row(w.risk_panel.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole + 2)).kind
-               == "missing" for r in range(w.risk_panel.proxy.rowCount()))
-    if hasattr(w.service, "export_register"):
-        out = tmp_path / "register.csv"
-        w.export_register("csv", str(out))
-        assert w.runner.wait_idle(60) and out.exists() and out.stat().st_size > 0
-    if hasattr(w.service, "summarize"):
-        w.tabs.setCurrentWidget(w.summary_panel)
-        job = w.summarize(doc.id)
-        assert w.runner.wait_idle(120) and job.state == "done", w.errors
-        assert w.summary_panel.summary is not None and w.summary_panel.browser.toPlainText().strip()
+    missing = [w.risk_panel.model.row(w.risk_panel.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole + 2))
+               for r in range(w.risk_panel.proxy.rowCount())]
+    assert missing and all(f.kind == "missing" for f in missing)  # this contract lacks standard clauses
+    assert w.risk_panel.proxy.index(0, 2).data() == "Missing: not found in the document"
+    assert not w.risk_panel.activate_row(0)  # nothing to show on a page
+    for fmt in ("csv", "xlsx", "md"):  # the register, in each format the menu offers
+        out = tmp_path / f"register.{fmt}"
+        w.export_register(fmt, str(out))
+        assert w.runner.wait_idle(60) and out.exists(), w.errors
+        if fmt == "csv":
+            header = out.read_text(encoding="utf-8").splitlines()[0]
+            assert header.startswith("document,") and "Governing Law" in header
+        elif fmt == "xlsx":
+            from openpyxl import load_workbook
+
+            assert load_workbook(out).sheetnames == ["Register", "Findings"]
+        else:
+            text = out.read_text(encoding="utf-8")
+            assert text.startswith("# Risk review: Acme Beta Services Agreement") and "| Severity |" in text
+    w.tabs.setCurrentWidget(w.summary_panel)
+    job = w.summarize(doc.id)
+    assert w.runner.wait_idle(120) and job.state == "done", w.errors
+    assert w.summary_panel.summary is not None and w.summary_panel.browser.toPlainText().strip()
+    # a page link shows the bullet on its page
+    sections = w.summary_panel.summary.sections
+    si, bi = next((i, j) for i, s in enumerate(sections) for j, b in enumerate(s.bullets) if b.spans)
+    bullet = sections[si].bullets[bi]
+    assert w.summary_panel.click_bullet(si, bi)
+    assert w.viewer.current_page() == bullet.spans[0].page
+    rects = w.viewer.canvas.highlight_viewport_rects("citation")
+    assert rects and all(w.viewer.canvas.page_rect(p).contains(r) for p, r in rects)
 
 
 def test_settings_dialog_model_and_token(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -279,7 +306,7 @@ def test_first_run_sample_and_state_restored(qtbot, tmp_path: Path) -> None:  # 
     assert (data / "gui.ini").exists()
 
 
-def test_remove_reindex_and_workspaces(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_remove_reindex_and_workspaces(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     w = _indexed_window(qtbot, tmp_path)
     doc = w.service.documents()[0]
     w.library.select(doc.id)
@@ -288,11 +315,28 @@ def test_remove_reindex_and_workspaces(qtbot, tmp_path: Path) -> None:  # type: 
     assert w.runner.wait_idle(60)
     assert [d.status for d in w.service.documents()] == ["indexed"]
     w.switch_workspace("deals-2024")
+    assert w.runner.wait_idle(30)  # the new workspace's library is read in a job
     assert w.service.workspace == "deals-2024" and w.service.documents() == []
     assert w.centre.currentWidget() is w.empty and w.viewer.doc_id is None
     w.switch_workspace("default")
+    assert w.runner.wait_idle(30)
     assert [d.id for d in w.service.documents()] == [doc.id]
     w.library.select(doc.id)
+    from PySide6.QtWidgets import QMessageBox
+
+    asked: list[str] = []
+
+    def answer(choice):  # type: ignore[no-untyped-def]
+        def question(_parent, _title, text, *_args):  # type: ignore[no-untyped-def]
+            asked.append(text)
+            return choice
+        return question
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
+    w.library.remove_button.click()  # asks first; Cancel keeps the document
+    assert w.runner.wait_idle(60) and len(w.service.documents()) == 1
+    assert asked and "Acme Beta Services Agreement" in asked[0] and "files themselves stay" in asked[0]
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
     w.library.remove_button.click()
     assert w.runner.wait_idle(60)
     assert w.service.documents() == [] and w.viewer.doc_id is None

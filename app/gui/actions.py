@@ -30,21 +30,23 @@ class ServiceActions:
         title = f"Adding {Path(paths[0]).name}" if len(paths) == 1 else f"Adding {len(paths)} items"
 
         def work(ctx):  # type: ignore[no-untyped-def]
-            return self.service.ingest(paths, password=password, on_progress=ctx.on_progress, cancel=ctx.cancel)
+            return self.service.ingest(paths, password=password, on_progress=overall_progress(ctx.on_progress),
+                                       cancel=ctx.cancel)
 
         return self.runner.submit(title, work, resource="index", on_result=self._ingest_done,
                                   on_error=self.show_error, on_progress=self._ingest_progress)
 
     def _ingest_progress(self: "MainWindow", p: Progress) -> None:
-        if p.stage == "document" and p.done != self._last_doc_progress:
-            self._last_doc_progress = p.done
-            self.refresh_documents(background=True)  # documents appear as each one is committed
+        doc_index = p.done // _PER_DOC
+        if doc_index != self._last_doc_progress:  # a document was committed (or the first began)
+            self._last_doc_progress = doc_index
+            self.refresh_documents()  # documents appear as each one is committed
 
     def _ingest_done(self: "MainWindow", summary: Any) -> None:
         self._last_doc_progress = -1
         self.refresh_documents()
         if summary.added and self.viewer.doc_id is None:
-            self.library.select(summary.added[0].id)
+            self.select_after_refresh = summary.added[0].id  # once the re-read lands
         failed = list(summary.failed)
         if failed:
             lines = [f"• {Path(f.path).name}: {f.message}" for f in failed[:8]]
@@ -56,6 +58,10 @@ class ServiceActions:
             self.show_error(f"{head}:\n" + "\n".join(lines) + more + hint)
         elif summary.cancelled:
             self.statusBar().showMessage("Adding documents was cancelled; finished documents were kept.", 8000)
+        elif summary.added or summary.unchanged:
+            n, u = len(summary.added), len(summary.unchanged)
+            self.statusBar().showMessage(f"Added {n} document{'s' if n != 1 else ''}"
+                                         + (f" ({u} already indexed)" if u else "") + ".", 8000)
 
     def remove_documents(self: "MainWindow", doc_ids: list[str]) -> Any:
         if not doc_ids:
@@ -74,7 +80,7 @@ class ServiceActions:
 
     def reindex_documents(self: "MainWindow", doc_ids: list[str], password: str | None = None) -> Any:
         """Index again from the files on disk (e.g. after a failure or a password)."""
-        docs = [d for d in (self.service.document(i) for i in doc_ids) if d is not None]
+        docs = self.library.records(doc_ids)
         if not docs:
             return None
 
@@ -83,15 +89,16 @@ class ServiceActions:
                 if d.status == "indexed":
                     self.service.remove(d.id)
             return self.service.ingest([d.path for d in docs], password=password,
-                                       on_progress=ctx.on_progress, cancel=ctx.cancel)
+                                       on_progress=overall_progress(ctx.on_progress), cancel=ctx.cancel)
 
         return self.runner.submit(f"Re-indexing {len(docs)} document(s)", work, resource="index",
-                                  on_result=self._ingest_done, on_error=self.show_error)
+                                  on_result=self._ingest_done, on_error=self.show_error,
+                                  on_progress=self._ingest_progress)
 
     def ask_password(self: "MainWindow", doc_id: str) -> None:
         from app.gui.widgets.password_dialog import PasswordDialog
 
-        doc = self.service.document(doc_id)
+        doc = self.library.record(doc_id)
         if doc is None:
             return
         dlg = PasswordDialog(doc.title or Path(doc.path).name, parent=self)
@@ -107,7 +114,12 @@ class ServiceActions:
     def ask(self: "MainWindow", question: str) -> Any:
         if self._conversation is None:
             self._conversation = self.service.new_conversation()
-        scope = self.library.selected_ids() or None
+        scope = self.ask_scope()
+        if scope == []:
+            self.ask_panel.begin(question)
+            self.ask_panel.show_error("None of the selected documents is indexed. Select indexed documents, or "
+                                      "choose “Whole workspace”.")
+            return None
         conversation = self._conversation
         self.ask_panel.begin(question)
 
@@ -121,6 +133,12 @@ class ServiceActions:
         self._ask_job.cancelled.connect(lambda: self.ask_panel.show_error("Stopped."))
         return self._ask_job
 
+    def ask_scope(self: "MainWindow") -> list[str] | None:
+        """The indexed documents the question is about (None: the whole workspace)."""
+        if self.ask_panel.scope_mode() != "selected":
+            return None
+        return [d.id for d in self.library.records(self.library.selected_ids()) if d.status == "indexed"]
+
     def _answer_done(self: "MainWindow", answer: Any) -> None:
         self.ask_panel.show_answer(answer)
         stats = getattr(answer, "stats", {}) or {}
@@ -129,7 +147,8 @@ class ServiceActions:
             last = getattr(getattr(self.service, "_llm", None), "last_stats", None)
             tokens, secs = getattr(last, "generated_tokens", 0), getattr(last, "generation_seconds", 0.0)
         if tokens and secs:
-            self.status.set_model(getattr(answer, "model", "") or self._model_name, tokens / secs)
+            self.status.set_model(self._model_name if self._model_name != "not loaded" else
+                                  (getattr(answer, "model", "") or "model"), tokens / secs, state="ready")
 
     def cancel_ask(self: "MainWindow") -> None:
         job = self._ask_job
@@ -175,9 +194,10 @@ class ServiceActions:
 
         from app.gui.widgets.risk_panel import EXPORT_FORMATS
 
-        ids = self.library.selected_ids() or ([self.risk_panel.doc_id] if self.risk_panel.doc_id else [])
+        ids = [d.id for d in self.library.records(self.library.selected_ids()) if d.status == "indexed"]
+        ids = ids or ([self.risk_panel.doc_id] if self.risk_panel.doc_id else [])
         if not ids:
-            self.show_error("Select the documents whose risks you want to export.")
+            self.show_error("Select the indexed documents whose risks you want to export, then export again.")
             return None
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, "Export risk register", f"risk-register.{fmt}",
@@ -186,7 +206,7 @@ class ServiceActions:
                 return None
 
         def work(ctx):  # type: ignore[no-untyped-def]
-            return self.service.export_register(ids, path, fmt)
+            return self.service.export_register(ids, path, fmt, on_progress=ctx.on_progress, cancel=ctx.cancel)
 
         return self.runner.submit("Exporting risk register", work, resource="model", on_error=self.show_error,
                                   on_result=lambda _r: self.statusBar().showMessage(f"Saved {path}", 8000))
@@ -200,16 +220,17 @@ class ServiceActions:
             llm = self.service.llm
             return llm.load() if hasattr(llm, "load") else llm.info
 
-        self.status.set_model("loading…")
+        self.status.set_model("loading…", state="loading")
         return self.runner.submit("Loading the model", work, resource="model",
                                   on_result=self._model_loaded, on_error=self._model_failed)
 
     def _model_loaded(self: "MainWindow", info: Any) -> None:
-        self._model_name = getattr(info, "name", "") or "model"
-        self.status.set_model(self._model_name)
+        self._model_name = model_display_name(info, self.service.settings)
+        tip = "\n".join(x for x in (getattr(info, "path", ""), model_facts(info)) if x)
+        self.status.set_model(self._model_name, state="ready", tip=tip)
 
     def _model_failed(self: "MainWindow", err: BaseException) -> None:
-        self.status.set_model("not loaded (see the error)")
+        self.status.set_model("not loaded (see the message)", state="failed")
         self.show_error(err)
 
     @staticmethod
@@ -220,3 +241,58 @@ class ServiceActions:
             return str(err)
         return (f"Something unexpected went wrong ({type(err).__name__}: {err}). "
                 "Try again; if it keeps happening, send the log file (Help ▸ Open log folder) to support.")
+
+
+_PER_DOC = 1000  # progress units per document in the overall ingest progress
+
+
+def overall_progress(emit: Any) -> Any:
+    """A ProgressFn that folds the ingest's per-document events (documents, then pages and
+    chunks of the current one) into one bar over the whole run: document i of n, and how far
+    it is. The window counts ``done // 1000`` to notice each committed document, so coalescing
+    events (the job throttles them) can never hide one."""
+    state = {"i": 0, "n": 1, "name": ""}
+
+    def on_progress(p: Progress) -> None:
+        frac = 0.0
+        if p.stage == "document":
+            state["i"], state["n"] = p.done, max(1, p.total)
+            if p.document:
+                state["name"] = Path(p.document).name
+            detail = ""
+        else:
+            frac = min(0.99, p.done / p.total) if p.total else 0.0
+            detail = f": {p.done:,}/{p.total:,} {p.unit}" if p.total else ""
+        i, n = state["i"], state["n"]
+        if i >= n:
+            emit(Progress("ingest", n * _PER_DOC, n * _PER_DOC, "", "finishing", p.document))
+            return
+        emit(Progress("ingest", i * _PER_DOC + int(frac * _PER_DOC), n * _PER_DOC, "",
+                      f"{state['name']} ({i + 1} of {n}){detail}", p.document))
+
+    return on_progress
+
+
+def model_display_name(info: Any, settings: Any) -> str:
+    """What the status bar calls the model: the GGUF file's name (header names are often
+    internal run names), marked "bundled" for the default, or the server's model."""
+    name = getattr(info, "name", "") or "model"
+    path = getattr(info, "path", "") or ""
+    if getattr(settings, "llm_remote_url", ""):
+        from urllib.parse import urlparse
+
+        return f"{name} on {urlparse(settings.llm_remote_url).netloc or settings.llm_remote_url}"
+    if path:
+        name = Path(path).stem.replace(".", " ")
+        quant = getattr(info, "quantization", "")
+        if quant and quant.lower() not in name.lower():
+            name += f" {quant}"
+    return name + (" (bundled)" if not getattr(settings, "llm_model", "") else "")
+
+
+def model_facts(info: Any) -> str:
+    params = getattr(info, "parameters", 0) or 0
+    parts = [f"{params / 1e9:.1f} B parameters" if params >= 1e9 else (f"{params / 1e6:.0f} M parameters" if params else ""),
+             getattr(info, "quantization", ""),
+             f"context {info.n_ctx:,} tokens" if getattr(info, "n_ctx", 0) else ""]
+    return ", ".join(p for p in parts if p)

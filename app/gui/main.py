@@ -73,9 +73,13 @@ def _app() -> Any:
 
 
 def create_window(data_dir: str | None = None, sample: bool = True, *, embedder: Any = None, llm: Any = None,
-                  preload_model: bool = True) -> Any:
+                  preload_model: bool = True, isolate_index: bool = True) -> Any:
     """Build the service and the window (shown by the caller). Used by ``run_gui``, the
-    tests and the benchmarks, which inject a fake embedder or model."""
+    tests and the benchmarks, which inject a fake embedder or model.
+
+    ``isolate_index``: the embedding model and Chroma run in a helper process
+    (:mod:`app.store.index_process`), so their GIL-holding native calls and imports never
+    freeze the window. Tests with a fake embedder may turn it off to save the child's start."""
     from PySide6.QtCore import QSettings, QTimer
 
     from app.errors import DossierError
@@ -93,14 +97,28 @@ def create_window(data_dir: str | None = None, sample: bool = True, *, embedder:
     if last:
         settings.workspace = str(last)
 
+    if isolate_index:
+        from app.store import index_process
+
+        chroma = root / "chroma"
+        index_process.enable_for(chroma)
+        if embedder is None:
+            embedder = index_process.ProcessEmbedder(settings.embedder, settings.embed_threads)
+
     def factory(workspace: str) -> Any:
         settings.workspace = workspace
         return Service(root, settings, embedder=embedder, llm=llm)
 
-    window = MainWindow(factory(settings.workspace), service_factory=factory)
+    try:
+        window = MainWindow(factory(settings.workspace), service_factory=factory)
+    except BaseException:
+        if isolate_index:
+            index_process.disable_for(chroma)
+        raise
+    if isolate_index:
+        window.on_closed.append(lambda: index_process.disable_for(chroma))
     apply_theme(settings.theme)
-    if sample:
-        QTimer.singleShot(0, lambda: add_sample_once(window))
+    window.sample_on_first_run = sample  # added when the first library read finds it empty
     if preload_model:
         QTimer.singleShot(300, window.load_model)
     if window.service.read_only:
@@ -108,18 +126,6 @@ def create_window(data_dir: str | None = None, sample: bool = True, *, embedder:
             f"Another Dossier window is using {root}. This window can read but not change the library; "
             "close the other one to add or remove documents."))
     return window
-
-
-def add_sample_once(window: Any) -> Any:
-    """On first run (empty library, sample never added) add the bundled sample agreement."""
-    from app.samples.sample_docs import sample_agreement
-
-    state = window.ui_state
-    if state.value("sample_added") in (True, "true") or window.service.documents() or window.service.read_only:
-        return None
-    state.setValue("sample_added", True)
-    path = sample_agreement(Path(window.service.data_dir) / "samples")
-    return window.add_files([str(path)])
 
 
 def run_gui(data_dir: str | None = None, sample: bool = True) -> int:

@@ -99,9 +99,15 @@ def findings_rows(reports: Sequence[RiskReport], documents: Any = None) -> list[
 
 
 def register(reports: Sequence[RiskReport], documents: Any, path: str | Path, fmt: str | None = None) -> Path:
-    """Write the risk register to ``path`` as xlsx (sheets "Register", "Findings") or csv."""
+    """Write the risk register to ``path`` as xlsx (sheets "Register", "Findings"), csv, or md
+    (one Markdown review per document)."""
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".") or "xlsx").lower()
+    if fmt in ("md", "markdown"):
+        docs = _doc_map(documents)
+        path.write_text("\n".join(to_markdown(r, _title(docs.get(r.doc_id), r.doc_id)) for r in reports),
+                        encoding="utf-8")
+        return path
     header, rows = register_rows(reports, documents)
     if fmt == "csv":
         with path.open("w", newline="", encoding="utf-8") as fh:

@@ -37,9 +37,22 @@ def _disable_telemetry() -> None:
 
 
 class VectorIndex:
-    """A Chroma ``PersistentClient`` collection of chunk vectors (cosine distance)."""
+    """A Chroma ``PersistentClient`` collection of chunk vectors (cosine distance).
 
-    def __init__(self, path: Path, collection: str) -> None:
+    For a folder registered with :func:`app.store.index_process.enable_for` (the desktop app
+    does this for its data folder) the constructor returns a
+    :class:`~app.store.index_process.ProcessVectorIndex` instead: the same methods, served by a
+    helper process, so Chroma's GIL-holding calls never freeze the window."""
+
+    def __new__(cls, path: Path, collection: str, _in_process: bool = False):  # type: ignore[no-untyped-def]
+        if cls is VectorIndex and not _in_process:
+            from app.store import index_process
+
+            if index_process.is_enabled(path):
+                return index_process.ProcessVectorIndex(path, collection)
+        return super().__new__(cls)
+
+    def __init__(self, path: Path, collection: str, _in_process: bool = False) -> None:
         _disable_telemetry()
         self.path = Path(path)
         try:

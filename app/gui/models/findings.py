@@ -23,7 +23,7 @@ def finding_name(f: Any) -> str:
     return getattr(f, "category_name", None) or getattr(f, "name", "") or getattr(f, "category_id", "")
 
 
-def _format_value(v: Any) -> str:
+def format_value(v: Any) -> str:
     if isinstance(v, dict):
         for key in ("display", "text", "summary"):
             if v.get(key):
@@ -34,8 +34,8 @@ def _format_value(v: Any) -> str:
 
 def _value(f: Any) -> str:
     if getattr(f, "kind", "present") == "missing":
-        return "Missing — not found in the document"
-    v = _format_value(getattr(f, "value", None)) or getattr(f, "quote", "")
+        return "Missing: not found in the document"
+    v = format_value(getattr(f, "value", None)) or getattr(f, "quote", "")
     v = " ".join(str(v).split())
     return v if len(v) <= 120 else v[:117] + "…"
 
@@ -48,7 +48,7 @@ def _tip(f: Any) -> str:
 def findings_model(parent=None) -> ListTableModel[Any]:  # type: ignore[no-untyped-def]
     return ListTableModel[Any]([
         Column("Category", finding_name, tooltip=_tip),
-        Column("Severity", lambda f: f.severity, sort_key=lambda f: SEVERITY_ORDER.get(f.severity, 9),
+        Column("Severity", lambda f: f.severity.capitalize(), sort_key=lambda f: SEVERITY_ORDER.get(f.severity, 9),
                foreground=lambda f: SEVERITY_COLORS.get(f.severity)),
         Column("Value", _value, tooltip=_tip),
         Column("Page", _page, sort_key=lambda f: getattr(f, "page", -1) if getattr(f, "page", None) is not None else -1,

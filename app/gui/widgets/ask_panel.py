@@ -1,22 +1,25 @@
-"""The Ask tab: a question box, the streamed answer with citation chips, and the evidence.
+"""The Ask tab: scope, a question box, the streamed answer with citation chips, the evidence.
 
 Citations render as links ``cite:N``: hovering shows the quoted source sentence, clicking
 asks the window to show its spans. Sentences the verifier could not support are marked.
 The panel never calls the service itself; the window runs the job and feeds it here.
+Colours come from the palette, so the answer stays readable in light and dark themes.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from typing import Any
 
 from PySide6.QtCore import QUrl, Qt, Signal
-from PySide6.QtGui import QCursor, QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
-                               QSplitter, QTextBrowser, QToolTip, QVBoxLayout, QWidget)
+from PySide6.QtGui import QCursor, QGuiApplication
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QSplitter,
+                               QTextBrowser, QToolTip, QVBoxLayout, QWidget)
 
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+from app.gui.widgets.answer_html import (Colors, answer_html, answer_plain_text, evidence_html, intro_html,
+                                         sentence_reason)
+
+__all__ = ["AskPanel", "answer_html", "answer_plain_text"]
 
 
 class AskPanel(QWidget):
@@ -28,16 +31,25 @@ class AskPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.answer: Any = None
-        self._turns: list[str] = []  # HTML of finished turns (follow-ups keep the conversation)
+        #: finished turns (question, answer or error text, text streamed before an error); kept as
+        #: data and rendered with the palette's colours, so a theme change redraws them
+        self._turns: list[tuple[str, Any, str]] = []
         self._question = ""
         self._streamed = ""
-        self.scope = QLabel("Scope: whole workspace")
-        self.scope.setWordWrap(True)
-        self.scope.setToolTip("Select documents in the library to narrow the question to them")
+        self._selected: list[str] = []
+        self.scope_box = QComboBox(self)
+        self.scope_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.scope_box.addItem("Whole workspace", "workspace")
+        self.scope_box.setToolTip("Which documents the question is asked about. Select documents in the library "
+                                  "to narrow it down.")
+        self.scope_detail = QLabel("", self)
+        self.scope_detail.setObjectName("scopeDetail")
+        self.scope_detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.question = QLineEdit(self)
         self.question.setPlaceholderText("Ask a question about your documents (Ctrl+L)")
         self.question.returnPressed.connect(self._submit)
         self.ask_button = QPushButton("Ask", self)
+        self.ask_button.setDefault(True)
         self.ask_button.clicked.connect(self._submit)
         self.stop_button = QPushButton("Stop", self)
         self.stop_button.setToolTip("Stop generating (Esc)")
@@ -47,22 +59,28 @@ class AskPanel(QWidget):
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._anchor_clicked)
         self.browser.highlighted.connect(self._anchor_hovered)
-        self.evidence = QListWidget(self)
-        self.evidence.setWordWrap(True)
-        self.evidence.itemClicked.connect(self._evidence_clicked)
+        self.evidence = QTextBrowser(self)
+        self.evidence.setOpenLinks(False)
+        self.evidence.anchorClicked.connect(self._evidence_clicked)
         self._build_layout()
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.cancel_requested,
-                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.set_scope([])
+        self._render_intro()
 
     def _build_layout(self) -> None:
+        scope = QHBoxLayout()
+        scope.addWidget(QLabel("Ask about"))
+        scope.addWidget(self.scope_box)
+        scope.addWidget(self.scope_detail, 1)
         row = QHBoxLayout()
         row.addWidget(self.question, 1)
         row.addWidget(self.ask_button)
         row.addWidget(self.stop_button)
         tools = QHBoxLayout()
         self.copy_button = QPushButton("Copy answer", self)
+        self.copy_button.setToolTip("Copy the last answer with its [n] markers and the list of sources")
         self.copy_button.clicked.connect(self.copy_answer)
         self.new_button = QPushButton("New conversation", self)
+        self.new_button.setToolTip("Forget the earlier questions (follow-ups use them as context)")
         self.new_button.clicked.connect(self._new_conversation)
         tools.addWidget(self.copy_button)
         tools.addWidget(self.new_button)
@@ -71,16 +89,23 @@ class AskPanel(QWidget):
         split.addWidget(self.browser)
         holder = QWidget(self)
         hl = QVBoxLayout(holder)
-        hl.setContentsMargins(0, 0, 0, 0)
-        hl.addWidget(QLabel("Evidence (click to open)"))
+        hl.setContentsMargins(0, 4, 0, 0)
+        self.evidence_label = QLabel("<b>Evidence</b> — the passages found, best first (click one to see it)")
+        hl.addWidget(self.evidence_label)
         hl.addWidget(self.evidence)
         split.addWidget(holder)
-        split.setSizes([400, 200])
+        split.setSizes([440, 260])
+        split.setChildrenCollapsible(False)
+        self.splitter = split
         layout = QVBoxLayout(self)
-        layout.addWidget(self.scope)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(scope)
         layout.addLayout(row)
         layout.addWidget(split, 1)
         layout.addLayout(tools)
+
+    def colors(self) -> Colors:
+        return Colors.from_palette(self.palette())
 
     # -- input ------------------------------------------------------------------------
     def focus_question(self) -> None:
@@ -88,12 +113,33 @@ class AskPanel(QWidget):
         self.question.selectAll()
 
     def set_scope(self, titles: list[str]) -> None:
-        if not titles:
-            self.scope.setText("Scope: whole workspace")
-        elif len(titles) == 1:
-            self.scope.setText(f"Scope: {titles[0]}")
+        """The library's selection changed: offer it as the scope (and pick it when non-empty)."""
+        self._selected = list(titles)
+        box = self.scope_box
+        box.blockSignals(True)
+        if box.count() > 1:
+            box.removeItem(0)
+        if titles:
+            box.insertItem(0, "Selected document" if len(titles) == 1 else f"{len(titles)} selected documents",
+                           "selected")
+            box.setCurrentIndex(0)
+        box.blockSignals(False)
+        self._update_scope_detail()
+        box.currentIndexChanged.connect(self._update_scope_detail, Qt.ConnectionType.UniqueConnection)
+
+    def _update_scope_detail(self, *_args: object) -> None:
+        if self.scope_mode() == "selected" and self._selected:
+            text = self._selected[0] if len(self._selected) == 1 else ", ".join(self._selected[:3]) + (
+                "…" if len(self._selected) > 3 else "")
         else:
-            self.scope.setText(f"Scope: {len(titles)} selected documents")
+            text = "every indexed document in this workspace"
+        metrics = self.scope_detail.fontMetrics()
+        self.scope_detail.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(80, self.scope_detail.width())))
+        self.scope_detail.setToolTip(text)
+
+    def scope_mode(self) -> str:
+        """"selected" (the library's selection) or "workspace"."""
+        return str(self.scope_box.currentData() or "workspace")
 
     def _submit(self) -> None:
         q = self.question.text().strip()
@@ -103,54 +149,74 @@ class AskPanel(QWidget):
     def _new_conversation(self) -> None:
         self._turns = []
         self.answer = None
-        self.browser.clear()
+        self._streamed = ""
         self.evidence.clear()
+        self._render_intro()
         self.new_conversation_requested.emit()
+
+    def _render_intro(self) -> None:
+        self.browser.setHtml(intro_html(self.colors()))
 
     # -- streaming --------------------------------------------------------------------
     def begin(self, question: str) -> None:
         self._question, self._streamed, self.answer = question, "", None
+        self.question.clear()
         self.ask_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.evidence.clear()
-        self._render("<p><i>Searching and thinking…</i></p>")
+        c = self.colors()
+        self._render(f"<p style='color:{c.muted}'><i>Searching the documents and writing the answer…</i></p>")
 
     def append_text(self, text: str) -> None:
         self._streamed += text
-        self._render(f"<p>{html.escape(self._streamed)}▍</p>")
+        self._render(f"<p>{html.escape(self._streamed)}<span style='color:{self.colors().link}'>▍</span></p>")
 
     def end(self) -> None:
         self.ask_button.setEnabled(True)
         self.stop_button.setEnabled(False)
 
     def show_error(self, message: str) -> None:
-        partial = f"<p>{html.escape(self._streamed)}</p>" if self._streamed else ""
-        self._turns.append(self._turn_html(f"{partial}<p style='color:#b00'>{html.escape(message)}</p>"))
-        self.browser.setHtml("".join(self._turns))
+        self._turns.append((self._question, message, self._streamed))
+        self._render_turns()
         self.end()
 
     def show_answer(self, answer: Any) -> None:
         self.answer = answer
-        body = answer_html(answer)
-        self._turns.append(self._turn_html(body))
-        self.browser.setHtml("".join(self._turns))
-        self.browser.verticalScrollBar().setValue(self.browser.verticalScrollBar().maximum())
-        self.evidence.clear()
-        for ev in getattr(answer, "evidence", []):
-            page = getattr(ev, "page", getattr(ev, "page_start", 0))
-            text = getattr(ev, "best_sentence", "") or getattr(ev, "text", "")[:240]
-            item = QListWidgetItem(f"{ev.rank}. {ev.doc_title} — p. {page + 1}\n{' '.join(text.split())}")
-            item.setData(Qt.ItemDataRole.UserRole, ev)
-            item.setToolTip(" ".join(getattr(ev, "text", "").split())[:800])
-            self.evidence.addItem(item)
+        self._turns.append((self._question, answer, ""))
+        self._render_turns()
+        evidence = list(getattr(answer, "evidence", []))
+        self.evidence.setHtml(evidence_html(evidence, self.colors()))
+        self.evidence_label.setText(f"<b>Evidence</b> — {len(evidence)} passage{'s' if len(evidence) != 1 else ''} "
+                                    "found, best first (click one to see it)")
         self.end()
 
-    def _turn_html(self, body: str) -> str:
-        return f"<p><b>Q: {html.escape(self._question)}</b></p>{body}<hr/>"
+    def _turn_html(self, question: str, body: str) -> str:
+        c = self.colors()
+        return (f"<table width='100%' cellpadding='6' style='margin-top:4px; background-color:{c.bubble}'>"
+                f"<tr><td><b>{html.escape(question)}</b></td></tr></table>{body}")
+
+    def _finished_html(self) -> str:
+        c, out = self.colors(), []
+        for question, result, partial in self._turns:
+            if isinstance(result, str):  # an error or "Stopped."
+                body = (f"<p>{html.escape(partial)}</p>" if partial else "") + \
+                    f"<p style='color:{c.warn}'>{html.escape(result)}</p>"
+            else:
+                body = answer_html(result, c)
+            out.append(self._turn_html(question, body))
+        return "".join(out)
+
+    def _render_turns(self) -> None:
+        self.browser.setHtml(self._finished_html())
+        self._scroll_to_end()
 
     def _render(self, current: str) -> None:
-        self.browser.setHtml("".join(self._turns) + self._turn_html(current))
-        self.browser.verticalScrollBar().setValue(self.browser.verticalScrollBar().maximum())
+        self.browser.setHtml(self._finished_html() + self._turn_html(self._question, current))
+        self._scroll_to_end()
+
+    def _scroll_to_end(self) -> None:
+        bar = self.browser.verticalScrollBar()
+        bar.setValue(bar.maximum())
 
     # -- citations --------------------------------------------------------------------
     def citation(self, number: int) -> Any:
@@ -170,74 +236,58 @@ class AskPanel(QWidget):
         s = url.toString()
         if s.startswith("cite:"):
             self.click_citation(int(s[5:]))
+        elif s.startswith("ask:"):
+            self.question.setText(QUrl.fromPercentEncoding(s[4:].encode()))
+            self._submit()
+
+    def citation_tooltip(self, number: int) -> str:
+        c = self.citation(number)
+        if c is None:
+            return ""
+        how = "\n(added by the checker: the model did not cite it)" if getattr(c, "inferred", False) else ""
+        return f"[{c.number}] {c.doc_title}, page {c.page + 1}\n“{' '.join(c.quote.split())}”{how}"
 
     def _anchor_hovered(self, url: QUrl) -> None:
         s = url.toString()
-        c = self.citation(int(s[5:])) if s.startswith("cite:") else None
-        if c is not None:
-            QToolTip.showText(QCursor.pos(), f"{c.doc_title}, p. {c.page + 1}\n“{c.quote}”", self.browser)
+        tip = ""
+        if s.startswith("cite:"):
+            tip = self.citation_tooltip(int(s[5:]))
+        elif s.startswith("unsup:") and self.answer is not None:
+            tip = sentence_reason(self.answer, int(s[6:]))
+        if tip:
+            QToolTip.showText(QCursor.pos(), tip, self.browser)
         else:
             QToolTip.hideText()
 
-    def _evidence_clicked(self, item: QListWidgetItem) -> None:
-        ev = item.data(Qt.ItemDataRole.UserRole)
+    def _evidence_clicked(self, url: QUrl) -> None:
+        s = url.toString()
+        if not s.startswith("ev:") or self.answer is None:
+            return
         from app.types import Span
 
+        ev = self.answer.evidence[int(s[3:])]
         spans = list(getattr(ev, "best_sentence_spans", []) or [Span(ev.page_start, 0, 0)])
         self.show_requested.emit(ev.doc_id, spans, "evidence")
+
+    def click_evidence(self, index: int) -> None:
+        self._evidence_clicked(QUrl(f"ev:{index}"))
 
     def copy_answer(self) -> str:
         text = answer_plain_text(self.answer) if self.answer is not None else self._streamed
         QGuiApplication.clipboard().setText(text)
         return text
 
+    def changeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().changeEvent(event)
+        if event.type() == event.Type.PaletteChange:  # the theme changed: redraw with its colours
+            if self._turns:
+                self._render_turns()
+                if self.answer is not None:
+                    self.evidence.setHtml(evidence_html(list(getattr(self.answer, "evidence", [])), self.colors()))
+            elif self.ask_button.isEnabled():
+                self._render_intro()
 
-def _chips(numbers: list[int]) -> str:
-    return "".join(f" <a href='cite:{n}' style='text-decoration:none; background:#dde8ff; color:#1a4fb0;'>"
-                   f"&nbsp;[{n}]&nbsp;</a>" for n in numbers)
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        super().resizeEvent(event)
+        self._update_scope_detail()
 
-
-def answer_html(answer: Any) -> str:
-    """Sentences with citation chips; unsupported ones underlined in red with a warning."""
-    if getattr(answer, "abstained", False):
-        return f"<p><i>{html.escape(answer.text)}</i></p>"
-    sentences = getattr(answer, "sentences", None) or []
-    if not sentences:
-        return f"<p>{html.escape(answer.text)}</p>"
-    parts = []
-    for s in sentences:
-        text = html.escape(_MARKER.sub("", s.text).strip())
-        if s.supported:
-            parts.append(f"{text}{_chips(list(s.citations))}")
-        else:
-            parts.append(f"<span style='color:#a33; text-decoration: underline wavy;' "
-                         f"title='Not supported by the sources'>⚠ {text}</span>{_chips(list(s.citations))}")
-    notes = "".join(f"<p style='color:gray'><small>{html.escape(n)}</small></p>" for n in getattr(answer, "notes", []))
-    if getattr(answer, "cancelled", False):
-        notes += "<p style='color:gray'><small>Stopped — the answer is incomplete.</small></p>"
-    return "<p>" + " ".join(parts) + "</p>" + notes
-
-
-def _with_markers(sentence: str, numbers: list[int]) -> str:
-    """``"Fees rose."`` + [1, 2] → ``"Fees rose [1][2]."`` (markers before the final stop)."""
-    marks = "".join(f"[{n}]" for n in numbers)
-    if not marks:
-        return sentence
-    if sentence[-1:] in ".!?":
-        return f"{sentence[:-1].rstrip()} {marks}{sentence[-1]}"
-    return f"{sentence} {marks}"
-
-
-def answer_plain_text(answer: Any) -> str:
-    """The answer with [n] markers and a numbered source list, for the clipboard."""
-    sentences = getattr(answer, "sentences", None) or []
-    if sentences:
-        body = " ".join(_with_markers(_MARKER.sub("", s.text).strip(), list(s.citations)) for s in sentences)
-    else:
-        body = answer.text
-    lines = [body, ""]
-    if getattr(answer, "citations", None):
-        lines.append("Sources:")
-        for c in answer.citations:
-            lines.append(f"[{c.number}] {c.doc_title}, page {c.page + 1}: “{' '.join(c.quote.split())}”")
-    return "\n".join(lines).strip() + "\n"

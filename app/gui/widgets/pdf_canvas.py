@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt, QTimer
-from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent
+from PySide6.QtCore import QMargins, QPointF, QRectF, QSize, QSizeF, Qt, QTimer
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 
@@ -54,6 +54,13 @@ class PdfCanvas(QPdfView):
         # view (segfault). Owned by this Python object, it dies after the view is gone.
         self.pdf = QPdfDocument()
         self.setDocument(self.pdf)
+        # pages on a grey desk with room around them, as in any PDF reader
+        self.setDocumentMargins(QMargins(18, 14, 18, 14))
+        self.setPageSpacing(14)
+        pal = self.viewport().palette()
+        pal.setColor(QPalette.ColorRole.Dark, QColor(118, 122, 128))
+        self.viewport().setPalette(pal)
+        self.setPalette(pal)
 
     # -- geometry -------------------------------------------------------------------
     def scale(self) -> float:
@@ -154,12 +161,18 @@ class PdfCanvas(QPdfView):
         if not self.highlights:
             return
         painter = QPainter(self.viewport())
-        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         visible = QRectF(self.viewport().rect())
         for h in self.highlights:
             color = QColor(COLORS.get(h.kind, COLORS["citation"]))
-            if h in self._flash and self._flash_on:  # pulse between strong and normal, never hidden
+            flashing = h in self._flash and self._flash_on
+            if flashing:  # pulse between strong (outlined) and normal, never hidden
                 color.setAlpha(min(255, color.alpha() + 70))
+                edge = QColor(color)
+                edge.setAlpha(230)
+                painter.setPen(QPen(edge, 2))
+            else:
+                painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(color)
             for r in h.rects:
                 vr = self.to_viewport(h.span.page, r).adjusted(-1, -1, 1, 1)

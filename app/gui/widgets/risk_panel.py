@@ -5,12 +5,14 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QUrl, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QMenu, QProgressBar, QPushButton, QTableView, QToolButton, QVBoxLayout, QWidget)
+                               QMenu, QProgressBar, QPushButton, QSplitter, QTableView, QTextBrowser, QVBoxLayout,
+                               QWidget)
 
-from app.gui.models.findings import findings_model
+from app.gui.models.findings import SEVERITY_COLORS, finding_name, findings_model, format_value
 from app.gui.models.list_table import ROW_ROLE, SORT_ROLE
+from app.gui.widgets.answer_html import Colors
 from app.types import Progress, Span
 
 EXPORT_FORMATS = {"csv": "CSV (*.csv)", "xlsx": "Excel workbook (*.xlsx)", "md": "Markdown (*.md)"}
@@ -81,39 +83,79 @@ class RiskPanel(QWidget):
         t.setSortingEnabled(True)
         t.sortByColumn(1, Qt.SortOrder.AscendingOrder)
         t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         t.verticalHeader().hide()
+        t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 10)
+        t.setShowGrid(False)
+        t.setAlternatingRowColors(True)
         t.setWordWrap(False)
         t.setTextElideMode(Qt.TextElideMode.ElideRight)
         h = t.horizontalHeader()
         h.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        t.setColumnWidth(0, 130)
+        t.setColumnWidth(0, 170)
         t.clicked.connect(lambda idx: self.activate_row(idx.row()))
+        t.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._show_detail(cur.row()))
         return t
 
     def _build_layout(self) -> None:
-        export = QToolButton(self)
-        export.setText("Export register")
-        export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        export = QPushButton("Export register", self)
+        export.setToolTip("Save the risk register of the selected documents (documents × clauses, with pages)")
         menu = QMenu(export)
         for fmt, label in EXPORT_FORMATS.items():
-            menu.addAction(label.split(" (")[0], lambda f=fmt: self.export_requested.emit(f))
+            menu.addAction(label.split(" (")[0] + "…", lambda f=fmt: self.export_requested.emit(f))
         export.setMenu(menu)
         self.export_button = export
         top = QHBoxLayout()
         top.addWidget(self.review)
         top.addWidget(self.progress, 1)
+        top.addStretch(0)
         top.addWidget(export)
         filt = QHBoxLayout()
         filt.addWidget(self.filter, 1)
         filt.addWidget(self.severity)
+        self.detail = QTextBrowser(self)
+        self.detail.setOpenLinks(False)
+        self.detail.anchorClicked.connect(self._detail_link)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        split.setSizes([420, 170])
+        split.setChildrenCollapsible(False)
+        self.legend = QLabel(self)
+        self.legend.setText(legend_html())
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.label)
         layout.addLayout(top)
         layout.addLayout(filt)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.legend)
+        self._show_detail(-1)
+
+    def _finding(self, proxy_row: int) -> Any:
+        if proxy_row < 0 or proxy_row >= self.proxy.rowCount():
+            return None
+        return self.model.row(self.proxy.index(proxy_row, 0).data(ROW_ROLE))
+
+    def _show_detail(self, proxy_row: int) -> None:
+        f = self._finding(proxy_row)
+        c = Colors.from_palette(self.palette())
+        if f is None:
+            hint = ("Click a finding to see it highlighted on the page and read its details here."
+                    if self.model.rows else "Press Review risks to check the document against the risk taxonomy "
+                    "(liability caps, indemnities, renewal and notice, termination, change of control, governing "
+                    "law…) and list the standard clauses it lacks.")
+            self.detail.setHtml(f"<p style='color:{c.muted}'>{html.escape(hint)}</p>")
+            return
+        self.detail.setHtml(finding_html(f, proxy_row, c))
+
+    def _detail_link(self, url: QUrl) -> None:
+        s = url.toString()
+        if s.startswith("row:"):
+            self.activate_row(int(s[4:]))
 
     def set_document(self, doc_id: str | None, title: str = "") -> None:
         if doc_id == self.doc_id:
@@ -123,6 +165,7 @@ class RiskPanel(QWidget):
         self.review.setText("Review risks")
         self.review.setEnabled(doc_id is not None)
         self.model.set_rows([])
+        self._show_detail(-1)
 
     def begin(self) -> None:
         self.review.setEnabled(False)
@@ -147,15 +190,18 @@ class RiskPanel(QWidget):
         high = sum(1 for f in findings if f.severity == "high" and getattr(f, "kind", "present") == "present")
         missing = sum(1 for f in findings if getattr(f, "kind", "present") == "missing")
         self.review.setText("Review again")
-        self.label.setText(f"{self.label.text().split('<br>')[0]}<br>{len(findings)} findings — "
-                           f"{high} high severity, {missing} missing clauses")
+        self.label.setText(f"{self.label.text().split('<br>')[0]}<br>{len(findings) - missing} findings — "
+                           f"{high} high severity; {missing} standard clause{'s' if missing != 1 else ''} missing")
         self.end()
+        self._show_detail(-1)
 
     def activate_row(self, proxy_row: int) -> bool:
         """Jump to the finding in the viewer (missing clauses have nothing to show)."""
         if self.doc_id is None:
             return False
-        f = self.model.row(self.proxy.index(proxy_row, 0).data(ROW_ROLE))
+        f = self._finding(proxy_row)
+        if f is None:
+            return False
         spans = list(getattr(f, "spans", []) or [])
         if not spans and getattr(f, "page", None) is not None and f.page >= 0 and getattr(f, "kind", "") != "missing":
             spans = [Span(f.page, 0, 0)]
@@ -163,3 +209,33 @@ class RiskPanel(QWidget):
             return False
         self.show_requested.emit(self.doc_id, spans, f.severity)
         return True
+
+
+def legend_html() -> str:
+    from app.gui.widgets.pdf_canvas import COLORS
+
+    def swatch(kind: str) -> str:
+        q = COLORS[kind]
+        return f"<span style='background-color:rgb({q.red()},{q.green()},{q.blue()})'>&nbsp;&nbsp;&nbsp;</span>"
+
+    items = " &nbsp;".join(f"{swatch(k)} {k}" for k in ("high", "medium", "low", "info"))
+    return f"<small>On the page: {items} &nbsp;{swatch('citation')} citations</small>"
+
+
+def finding_html(f: Any, proxy_row: int, c: Colors) -> str:
+    """The details of one finding under the table: severity, value, the quoted clause, why."""
+    color = SEVERITY_COLORS.get(f.severity)
+    sev = f"<span style='color:{color.name() if color else c.muted}'>● {html.escape(f.severity)}</span>"
+    head = f"<b>{html.escape(finding_name(f))}</b> &nbsp;{sev} &nbsp;<span style='color:{c.muted}'>" \
+           f"confidence {float(getattr(f, 'confidence', 0.0)):.0%}</span>"
+    if getattr(f, "kind", "present") == "missing":
+        body = f"<p style='color:{c.warn}'>Not found in the document.</p>"
+    else:
+        page = getattr(f, "page", None)
+        link = f" &nbsp;<a href='row:{proxy_row}' style='color:{c.link}'>show on page {page + 1}</a>" \
+            if page is not None and page >= 0 else ""
+        value = format_value(getattr(f, "value", None))
+        body = (f"{link}" + (f"<p><b>Value:</b> {html.escape(value)}</p>" if value else "")
+                + (f"<p><i>“{html.escape(' '.join(str(f.quote).split()))}”</i></p>" if getattr(f, "quote", "") else ""))
+    why = getattr(f, "rationale", "")
+    return head + body + (f"<p style='color:{c.muted}'><small>{html.escape(why)}</small></p>" if why else "")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QLabel, QLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from app.errors import DossierError
 from app.settings import Settings
@@ -26,9 +26,10 @@ Inspector = Callable[[str], Any]  # path -> ModelInfo (raises DossierError)
 
 
 def _default_inspector(path: str) -> Any:
+    from app.llm.bundled import bundled_model_path
     from app.llm.gguf_info import read_gguf_info
 
-    return read_gguf_info(path)
+    return read_gguf_info(path or bundled_model_path())  # "" = the bundled model
 
 
 def model_info_html(info: Any) -> str:
@@ -52,6 +53,9 @@ class SettingsDialog(QDialog):
         self.model_info: Any = None
         self.token_message = ""
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setVerticalSpacing(7)
+        _section(form, "Language model", first=True)
         self._model_rows(form)
         self._runtime_rows(form)
         self._other_rows(form, settings, data_dir)
@@ -61,6 +65,9 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        # sized to its contents, so wrapped notes (model facts, keyring messages) are never clipped
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetFixedSize)
+        self.model_path.setMinimumWidth(380)
         self._check_secure_store()
 
     def _other_rows(self, form: QFormLayout, settings: Settings, data_dir: str) -> None:
@@ -71,9 +78,12 @@ class SettingsDialog(QDialog):
         self.embedder.setToolTip("'minilm' (bundled all-MiniLM-L6-v2) or a local sentence-transformers folder. "
                                  "A new embedding model takes effect after a restart and needs the documents re-indexed "
                                  "(select them and press Re-index).")
+        _section(form, "Documents and index")
         form.addRow("Embedding model", self.embedder)
         self.data_dir = QLineEdit(data_dir, self)
+        self.data_dir.setToolTip("Where the index, settings and logs live. A new folder is used from the next start.")
         form.addRow("Data folder", self._with_browse(self.data_dir, folder=True))
+        _section(form, "Servers (optional)")
         self.remote_url = QLineEdit(settings.llm_remote_url, self)
         self.remote_url.setPlaceholderText("e.g. http://gpu-server:8080 (empty = model on this computer)")
         form.addRow("Model server URL", self.remote_url)
@@ -85,9 +95,11 @@ class SettingsDialog(QDialog):
         self.token_note.setWordWrap(True)
         form.addRow("", self.token_note)
         self._team_rows(form, settings)
+        _section(form, "Appearance")
         self.theme = QComboBox(self)
-        self.theme.addItems(["system", "light", "dark"])
-        self.theme.setCurrentText(settings.theme)
+        for text, key in (("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")):
+            self.theme.addItem(text, key)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
         form.addRow("Theme", self.theme)
 
     # -- Team: shared index server ------------------------------------------------------
@@ -144,18 +156,22 @@ class SettingsDialog(QDialog):
             self.inspect()
 
     def _runtime_rows(self, form: QFormLayout) -> None:
-        self.gpu_layers = self._spin(-1, 999, self.settings.llm_gpu_layers, "-1 = all layers on the GPU, 0 = CPU only")
-        self.n_ctx = self._spin(0, 262144, self.settings.llm_n_ctx, "0 = chosen from the model and this computer")
-        self.threads = self._spin(0, 256, self.settings.llm_threads, "0 = chosen from this computer")
+        self.gpu_layers = self._spin(-1, 999, self.settings.llm_gpu_layers, "How many layers run on the GPU: "
+                                     "all, none (0 = CPU only) or a number (when the model does not fit)", "All layers")
+        self.n_ctx = self._spin(0, 262144, self.settings.llm_n_ctx, "How many tokens the model reads at once; "
+                                "automatic = chosen from the model and this computer's memory", "Automatic")
+        self.threads = self._spin(0, 256, self.settings.llm_threads, "CPU threads for the model; automatic = "
+                                  "chosen from this computer", "Automatic")
         form.addRow("GPU layers", self.gpu_layers)
         form.addRow("Context (tokens)", self.n_ctx)
         form.addRow("Threads", self.threads)
 
-    def _spin(self, lo: int, hi: int, value: int, tip: str) -> QSpinBox:
+    def _spin(self, lo: int, hi: int, value: int, tip: str, special: str = "") -> QSpinBox:
         s = QSpinBox(self)
         s.setRange(lo, hi)
         s.setValue(value)
         s.setToolTip(tip)
+        s.setSpecialValueText(special)  # shown for the lowest value (-1 / 0), which means "let Dossier choose"
         return s
 
     def _with_browse(self, edit: QLineEdit, folder: bool) -> QWidget:
@@ -181,7 +197,12 @@ class SettingsDialog(QDialog):
     def _choice_changed(self, text: str) -> None:
         self.model_path.setEnabled(text == GGUF)
         if text == BUNDLED:
-            self.model_info_label.setText("SmolLM2 bundled with Dossier (small and fast; fine for trying things out).")
+            note = "Bundled with Dossier: small and fast, good for finding evidence; its prose is weak."
+            try:
+                info = self.inspector("")  # the service's inspector reads the bundled model for ""
+            except (DossierError, OSError):
+                info = None
+            self.model_info_label.setText(f"{html.escape(note)}<br>{model_info_html(info)}" if info else html.escape(note))
 
     def inspect(self) -> Any:
         """Read the chosen GGUF's metadata (cheap: header only) and show it. None on error."""
@@ -223,7 +244,7 @@ class SettingsDialog(QDialog):
         s.embedder = self.embedder.currentText().strip() or "minilm"
         s.llm_remote_url = self.remote_url.text().strip()
         s.index_server_url = self.index_url.text().strip()
-        s.theme = self.theme.currentText()
+        s.theme = str(self.theme.currentData() or "system")
         super().accept()
 
     def _save_token(self) -> bool:
@@ -249,3 +270,11 @@ class SettingsDialog(QDialog):
 
     def new_data_dir(self) -> str:
         return str(Path(self.data_dir.text().strip()).expanduser()) if self.data_dir.text().strip() else ""
+
+
+def _section(form: QFormLayout, title: str, first: bool = False) -> None:
+    """A bold heading row that groups the settings below it."""
+    label = QLabel(f"<b>{html.escape(title)}</b>")
+    if not first:
+        label.setContentsMargins(0, 10, 0, 0)
+    form.addRow(label)

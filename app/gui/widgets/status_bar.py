@@ -2,50 +2,99 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QSizePolicy, QMenu, QProgressBar, QStatusBar, QToolButton, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from app.gui.jobs import Job, JobRunner
+from app.gui.widgets.elided_label import ElidedLabel
+
+MODEL_STATES = {"ready": "#2b9348", "loading": "#d08c00", "failed": "#c62828", "idle": "#888888"}
 
 
 class StatusBar(QStatusBar):
+    """Model (dot + name + speed) | index size | a passing message ....... current job, its
+    progress, Cancel, and "+N more" for the others.
+
+    ``showMessage`` is routed to a label of its own: QStatusBar's built-in message would hide
+    the model and index labels while it shows."""
+
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
-        self.model_label = QLabel("Model: not loaded")
-        self.index_label = QLabel("")
-        self.job_label = QLabel("")
-        self.progress = QProgressBar(self)
-        self.progress.setMaximumWidth(160)
-        self.progress.setVisible(False)
-        self.cancel_button = QToolButton(self)
-        self.cancel_button.setText("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self._cancel_current)
-        self.jobs_button = QToolButton(self)
-        self.jobs_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.jobs_button.setVisible(False)
-        self.jobs_menu = QMenu(self.jobs_button)
-        self.jobs_button.setMenu(self.jobs_menu)
-        self.jobs_menu.aboutToShow.connect(self._fill_menu)
-        for label in (self.model_label, self.index_label, self.job_label):
-            # long texts must not make the window's minimum width grow
-            label.setMinimumWidth(60)
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.addWidget(self.model_label, 1)
-        self.addWidget(self.index_label, 1)
-        for w in (self.job_label, self.progress, self.cancel_button, self.jobs_button):
-            self.addPermanentWidget(w)
+        self.setSizeGripEnabled(False)
+        self.model_dot = QLabel("●")
+        self.model_label = ElidedLabel("Model: not loaded")
+        self.index_label = ElidedLabel("")
+        self.message_label = ElidedLabel("")
+        self.message_label.setStyleSheet("color: palette(highlight)")
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(lambda: self.message_label.setText(""))
+        self.addWidget(self.model_dot)
+        self.addWidget(self.model_label, 3)
+        self.addWidget(_separator(self))
+        self.addWidget(self.index_label, 2)
+        self.addWidget(self.message_label, 3)
+        self.addPermanentWidget(self._job_area())
+        self.set_model("not loaded", state="idle")
         runner.job_added.connect(self.refresh_jobs)
         runner.job_changed.connect(self.refresh_jobs)
         runner.job_removed.connect(self.refresh_jobs)
 
-    def set_model(self, name: str, tokens_per_s: float | None = None) -> None:
+    def _job_area(self) -> QWidget:
+        """One box for the job widgets, so showing and hiding them never upsets the bar's layout."""
+        box = QWidget(self)
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        self.job_label = ElidedLabel("")
+        self.job_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.job_label.setFixedWidth(320)
+        self.progress = QProgressBar(box)
+        self.progress.setFixedWidth(150)
+        self.progress.setTextVisible(True)
+        self.cancel_button = QToolButton(box)
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip("Cancel this job (work already finished is kept)")
+        self.cancel_button.clicked.connect(self._cancel_current)
+        self.jobs_button = QToolButton(box)
+        self.jobs_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.jobs_button.setToolTip("Other background jobs")
+        self.jobs_menu = QMenu(self.jobs_button)
+        self.jobs_button.setMenu(self.jobs_menu)
+        self.jobs_menu.aboutToShow.connect(self._fill_menu)
+        for w in (self.job_label, self.progress, self.cancel_button, self.jobs_button):
+            row.addWidget(w)
+            w.setVisible(False)
+        return box
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt naming
+        self.message_label.setText(text)
+        if timeout > 0:
+            self._message_timer.start(timeout)
+        else:
+            self._message_timer.stop()
+
+    def currentMessage(self) -> str:  # noqa: N802 - Qt naming
+        return self.message_label.text()
+
+    def set_model(self, name: str, tokens_per_s: float | None = None, state: str | None = None, tip: str = "") -> None:
+        """``state``: ready, loading, failed or idle (the coloured dot); None keeps the current one."""
         speed = f" — {tokens_per_s:.1f} tokens/s" if tokens_per_s else ""
         self.model_label.setText(f"Model: {name}{speed}")
+        if tip:
+            self.model_label.setToolTip(tip)
+        if state is not None:
+            self.model_state = state
+            self.model_dot.setStyleSheet(f"color: {MODEL_STATES.get(state, '#888888')}")
+            self.model_dot.setToolTip({"ready": "The model is loaded", "loading": "The model is loading",
+                                       "failed": "The model could not be loaded",
+                                       "idle": "The model loads when first needed"}.get(state, ""))
 
     def set_index(self, documents: int, pages: int, chunks: int) -> None:
         s = "" if documents == 1 else "s"
-        self.index_label.setText(f"Index: {documents} document{s}, {pages} pages, {chunks} passages")
+        self.index_label.setText(f"Index: {documents} document{s}, {pages:,} pages, {chunks:,} passages")
+        self.index_label.setMinimumWidth(self.index_label.fontMetrics().horizontalAdvance(self.index_label.text()) + 12)
 
     def visible_jobs(self) -> list[Job]:
         return [j for j in self.runner.jobs() if not j.quiet]
@@ -69,10 +118,11 @@ class StatusBar(QStatusBar):
         self.job_label.setText(f"{job.title}{detail}" if job.state == "running" else f"{job.title} (waiting)")
         frac = job.fraction()
         if frac is None:
-            self.progress.setRange(0, 0)
+            self.progress.setRange(0, 0)  # busy indicator: no count to show yet
         else:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(frac * 1000))
+            self.progress.setFormat(f"{p.done:,}/{p.total:,} {p.unit}".strip() if p is not None and p.unit else "%p%")
 
     def _cancel_current(self) -> None:
         job = self.current_job()
@@ -83,3 +133,10 @@ class StatusBar(QStatusBar):
         self.jobs_menu.clear()
         for job in self.visible_jobs():
             self.jobs_menu.addAction(f"Cancel: {job.title} ({job.state})", lambda j=job: self.runner.cancel(j))
+
+
+def _separator(parent: QWidget) -> QFrame:
+    sep = QFrame(parent)
+    sep.setFrameShape(QFrame.Shape.VLine)
+    sep.setFrameShadow(QFrame.Shadow.Sunken)
+    return sep

@@ -7,17 +7,19 @@ the document if needed, scrolls to the first span's page and flashes the highlig
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QSizePolicy, QLabel, QLineEdit, QSpinBox, QToolButton, QVBoxLayout,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
 
+from app.gui.widgets.elided_label import ElidedLabel
 from app.gui.widgets.pdf_canvas import PdfCanvas
-from app.types import Span
+from app.types import PageText, Span
 
-DocResolver = Callable[[str], "tuple[str, list[str]] | None"]  # doc_id -> (path, page texts)
+PageTexts = Sequence["str | PageText"]
+DocResolver = Callable[[str], "tuple[str, PageTexts] | None"]  # doc_id -> (path, page texts)
 
 
 class Viewer(QWidget):
@@ -27,15 +29,15 @@ class Viewer(QWidget):
         super().__init__(parent)
         self.resolver = resolver
         self.doc_id: str | None = None
-        self.page_texts: list[str] = []
+        self._page_texts: list[str] = []
         self._find_hits: list[Span] = []
         self._find_index = -1
         self._fit_pending = False
         self.canvas = PdfCanvas(self)
-        self.title = QLabel("No document open")
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.title.setMinimumWidth(40)
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title = ElidedLabel("No document open")
+        bold = self.title.font()
+        bold.setBold(True)
+        self.title.setFont(bold)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._toolbar())
@@ -55,6 +57,7 @@ class Viewer(QWidget):
 
     def _toolbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 4, 2)
         bar.addWidget(self.title, 1)
         bar.addWidget(self._button("◀", "Previous page (PgUp)", lambda: self.go_to_page(self.current_page() - 1)))
         self.page_box = QSpinBox(self)
@@ -65,7 +68,14 @@ class Viewer(QWidget):
         bar.addWidget(self.page_box)
         bar.addWidget(self.page_count_label)
         bar.addWidget(self._button("▶", "Next page (PgDn)", lambda: self.go_to_page(self.current_page() + 1)))
+        bar.addSpacing(8)
         bar.addWidget(self._button("−", "Zoom out (Ctrl+-)", lambda: self.set_zoom(self.canvas.zoomFactor() / 1.2)))
+        self.zoom_label = QLabel("100%")
+        self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("000%") + 4)
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.zoom_label.setToolTip("Zoom")
+        self.canvas.zoomFactorChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f}%"))
+        bar.addWidget(self.zoom_label)
         bar.addWidget(self._button("+", "Zoom in (Ctrl++)", lambda: self.set_zoom(self.canvas.zoomFactor() * 1.2)))
         bar.addWidget(self._button("↔", "Fit width", self.fit_width))
         QShortcut(QKeySequence.StandardKey.ZoomIn, self, activated=lambda: self.set_zoom(self.canvas.zoomFactor() * 1.2))
@@ -74,6 +84,7 @@ class Viewer(QWidget):
 
     def _findbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 4)
         self.find_box = QLineEdit(self)
         self.find_box.setPlaceholderText("Find in document (Ctrl+F)")
         self.find_box.setClearButtonEnabled(True)
@@ -87,7 +98,7 @@ class Viewer(QWidget):
         return bar
 
     # -- documents --------------------------------------------------------------------
-    def open_document(self, doc_id: str, path: str, title: str = "", page_texts: list[str] | None = None) -> bool:
+    def open_document(self, doc_id: str, path: str, title: str = "", page_texts: PageTexts | None = None) -> bool:
         if doc_id == self.doc_id:
             return True
         if not self.canvas.load_file(path):
@@ -96,7 +107,7 @@ class Viewer(QWidget):
             return False
         self.doc_id = doc_id
         doc = self.canvas.document()
-        self.page_texts = page_texts or [doc.getAllText(p).text() for p in range(doc.pageCount())]
+        self._apply_page_texts(page_texts or ())
         self.title.setText(title or path)
         self.title.setToolTip(path)
         self._fit_pending = True
@@ -106,6 +117,37 @@ class Viewer(QWidget):
         self._find_changed(self.find_box.text())
         self.document_opened.emit(doc_id)
         return True
+
+    def set_page_texts(self, doc_id: str, page_texts: PageTexts) -> None:
+        """The stored page texts of ``doc_id``, read in a background job after it was opened (the
+        GUI thread never waits on the catalog): find uses them, and OCR'd pages get their boxes
+        (highlights already shown are placed again)."""
+        if doc_id != self.doc_id:
+            return
+        self._apply_page_texts(page_texts)
+        for h in self.canvas.highlights:
+            h.rects = self.canvas.span_rects(h.span)
+        self.canvas.viewport().update()
+        self._find_changed(self.find_box.text())
+
+    def _apply_page_texts(self, page_texts: PageTexts) -> None:
+        self.page_texts = [p if isinstance(p, str) else p.text for p in page_texts]
+
+    @property
+    def page_texts(self) -> list[str]:
+        """Page texts (find, tests): the stored ones, else — until the job delivers them — QtPdf's,
+        read on demand (the same text: both are PDFium's)."""
+        if not self._page_texts and self.doc_id is not None:
+            doc = self.canvas.document()
+            self._page_texts = [doc.getAllText(p).text() for p in range(doc.pageCount())]
+        return self._page_texts
+
+    @page_texts.setter
+    def page_texts(self, texts: list[str]) -> None:
+        self._page_texts = list(texts)
+
+    def _texts(self) -> list[str]:
+        return self.page_texts
 
     def _fit_if_shown(self) -> None:
         """Open documents at page width (once the viewport has its real size)."""
@@ -195,7 +237,7 @@ class Viewer(QWidget):
         self.find_box.selectAll()
 
     def _find_changed(self, text: str) -> None:
-        self._find_hits = find_spans(self.page_texts, text)
+        self._find_hits = find_spans(self._texts(), text) if text.strip() else []
         self._find_index = -1
         self.canvas.set_highlights(self._find_hits, "find")
         self.find_status.setText(f"{len(self._find_hits)} found" if text.strip() else "")
