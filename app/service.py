@@ -105,10 +105,13 @@ class Service:
         cancel: CancelToken | None = None,
     ):  # -> IngestSummary
         from app.ingest.pipeline import Ingestor
+        from app.jobs_journal import ingest_args
 
+        paths = list(paths)
         self._require_writer("add documents")
         self.library.vectors  # noqa: B018 - opens Chroma and sweeps an interrupted ingest first
-        return Ingestor(self.library, self.scheduler).ingest(paths, password=password, on_progress=on_progress, cancel=cancel)
+        return self.jobs.run("ingest", ingest_args(paths, password), lambda: Ingestor(self.library, self.scheduler).ingest(
+            paths, password=password, on_progress=on_progress, cancel=cancel))
 
     def remove(self, doc_id: str) -> None:
         self._require_writer("remove documents")
@@ -160,9 +163,10 @@ class Service:
         ids = [self.resolve_doc_id(d) for d in doc_ids] if doc_ids else None
         llm = self.llm
         with self.scheduler.interactive():  # the question is on record before the model runs
-            return self.audit.ask(question, ids, llm, lambda: answer_question(
-                question, self.retriever, self.library.catalog, self.workspace, llm, self.library.embedder,
-                doc_ids=ids, history=conversation, on_token=on_token, on_progress=on_progress, cancel=cancel))
+            return self.jobs.run("ask", {"question": question, "doc_ids": ids}, lambda: self.audit.ask(
+                question, ids, llm, lambda: answer_question(
+                    question, self.retriever, self.library.catalog, self.workspace, llm, self.library.embedder,
+                    doc_ids=ids, history=conversation, on_token=on_token, on_progress=on_progress, cancel=cancel)))
 
     def summarize(self, doc_id: str, force: bool = False, on_token: Callable[[str], None] | None = None,
                   on_progress: ProgressFn | None = None, cancel: CancelToken | None = None):  # type: ignore[no-untyped-def]
@@ -172,10 +176,11 @@ class Service:
         doc = self._indexed(doc_id)
         llm = self.llm
         with self.scheduler.interactive():
-            return self.audit.summary(doc, llm, lambda: summarize_cached(
-                self.summary_cache, doc, lambda: self.page_texts(doc.id),
-                lambda: self.library.catalog.chunks(self.workspace, doc.id), llm,
-                refresh=force, on_token=on_token, on_progress=on_progress, cancel=cancel))
+            return self.jobs.run("summarize", {"doc_id": doc.id, "force": force}, lambda: self.audit.summary(
+                doc, llm, lambda: summarize_cached(
+                    self.summary_cache, doc, lambda: self.page_texts(doc.id),
+                    lambda: self.library.catalog.chunks(self.workspace, doc.id), llm,
+                    refresh=force, on_token=on_token, on_progress=on_progress, cancel=cancel)))
 
     def taxonomy(self):  # type: ignore[no-untyped-def]  # -> Taxonomy
         from app.risks.taxonomy import load_taxonomy
@@ -189,7 +194,8 @@ class Service:
         chosen a model of their own (the bundled one is too small to judge clauses)."""
         doc = self._indexed(doc_id)
         llm = self.llm if self.settings.llm_model or self.settings.llm_remote_url else None
-        return self.audit.review(doc, llm, lambda: self._review(doc, llm, force, on_progress, cancel))
+        return self.jobs.run("review", {"doc_id": doc.id, "force": force},
+                             lambda: self.audit.review(doc, llm, lambda: self._review(doc, llm, force, on_progress, cancel)))
 
     def _review(self, doc: DocumentRecord, llm: Any, force: bool, on_progress: ProgressFn | None,
                 cancel: CancelToken | None):  # type: ignore[no-untyped-def]  # -> RiskReport
@@ -246,6 +252,31 @@ class Service:
                 self.summary_cache.invalidate(d.doc_id)
                 self.review_cache.invalidate(d.doc_id)
         return report
+
+    # -- interrupted jobs (app/jobs_journal.py) -----------------------------------------------
+    @cached_property
+    def jobs(self):  # type: ignore[no-untyped-def]  # -> JobJournal
+        """Every ingest/ask/summarize/review is recorded; one whose process died is "interrupted"."""
+        from app.jobs_journal import JobJournal
+
+        return JobJournal(self.data_dir, enabled=self._read_only_reason != "read-only", workspace=self.workspace)
+
+    def interrupted_jobs(self):  # type: ignore[no-untyped-def]  # -> list[JobRecord]
+        """Jobs a crash or a kill cut short, oldest first (to report at start, then resume or dismiss)."""
+        jobs = self.jobs.interrupted()
+        titles = {d.id: d.title for d in self.library.catalog.list_documents(self.workspace)} if jobs else {}
+        for job in jobs:
+            job.titles = titles
+        return jobs
+
+    def resume(self, job_id: int, password: str | None = None, **callbacks: Any):  # type: ignore[no-untyped-def]
+        """Run an interrupted job again (an ingest skips what is already indexed): (job, result)."""
+        from app.jobs_journal import resume_job
+
+        return resume_job(self, job_id, password=password, **callbacks)
+
+    def dismiss(self, job_id: int) -> None:
+        self.jobs.resolve(job_id, "dismissed")
 
     @cached_property
     def summary_cache(self):  # type: ignore[no-untyped-def]
@@ -319,7 +350,7 @@ class Service:
         if self._llm is not None:
             self._llm.close()
             self._llm = None
-        for cache in ("summary_cache", "review_cache"):
+        for cache in ("summary_cache", "review_cache", "jobs"):
             if cache in self.__dict__:
                 self.__dict__.pop(cache).close()
         self.library.close()

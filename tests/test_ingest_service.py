@@ -210,3 +210,26 @@ def test_second_instance_is_read_only(tmp_path: Path) -> None:
         t.join()
     assert result[0] is True and result[1] == 1
     assert "another Dossier" in str(result[2])
+
+
+def test_second_instance_cli_reads_but_refuses_writes(tmp_path: Path) -> None:
+    """A ``dossier`` command while the app holds the data folder: reading works, a write is
+    refused with a message that says what to do (the GUI's is in tests/test_gui_window.py)."""
+    import sys
+
+    data = tmp_path / "shared"
+    env = {**os.environ, "DOSSIER_DATA_DIR": str(data), "DOSSIER_EMBEDDER": "fake"}
+
+    def dossier(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app.cli.main", *args], capture_output=True, text=True, env=env,
+                              cwd=Path(__file__).resolve().parents[1], timeout=120)
+
+    with Service(data, Settings(embedder="fake")) as first:
+        first.ingest([write_text_pdf(tmp_path / "a.pdf", filing_pages("A", "1"))])
+        listed = dossier("list")
+        added = dossier("ingest", str(write_text_pdf(tmp_path / "b.pdf", filing_pages("B", "2"))))
+        assert [d.title for d in first.documents()] == ["A Inc."]
+    assert listed.returncode == 0 and "A Inc." in listed.stdout, listed.stderr
+    assert added.returncode == 1
+    assert "another Dossier window or command is using the data folder" in added.stderr and "Close it" in added.stderr
+    assert dossier("ingest", str(tmp_path / "b.pdf")).returncode == 0  # once the first has closed

@@ -69,10 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("path", nargs="?", help="a .gguf file to inspect")
     s.add_argument("--json", action="store_true")
 
-    from app.cli import team, trust_commands
+    from app.cli import jobs_commands, team, trust_commands
 
     team.add_parsers(sub)
     trust_commands.add_parsers(sub)
+    jobs_commands.add_parsers(sub)
     return p
 
 
@@ -95,9 +96,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     if args.command in team.COMMANDS:  # no Service: the server has no data folder of its own
         return team.run(args)
-    from app.cli import commands, trust_commands
+    from app.cli import commands, jobs_commands, trust_commands
 
-    handler = getattr(trust_commands if args.command in trust_commands.COMMANDS else commands, f"cmd_{args.command}")
+    module = next((m for m in (trust_commands, jobs_commands) if args.command in m.COMMANDS), commands)
+    handler = getattr(module, f"cmd_{args.command}")
     try:
         service = _open_service(args)
     except DossierError as err:
@@ -112,6 +114,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_ERROR
     finally:
+        jobs_commands.notice(service, args)  # "an earlier ingest of 4 files was interrupted; run 'dossier resume 3'"
         service.close()
 
 

@@ -62,6 +62,9 @@ class MainWindow(QMainWindow, ServiceActions):
         self._menus()
         self.restore_state()
         self.refresh_documents()
+        from app.gui.widgets import interrupted_notice
+
+        self.interrupted_notice = interrupted_notice.attach(self)  # jobs a crash cut short: Resume / Dismiss
 
     # -- construction -----------------------------------------------------------------
     def _build(self) -> None:
