@@ -26,7 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_S = 2.0
-HEAVY = ("torch", "chromadb", "llama_cpp", "transformers", "pypdf", "rapidocr_onnxruntime", "onnxruntime")
+HEAVY = ("torch", "chromadb", "llama_cpp", "transformers", "pypdf", "rapidocr_onnxruntime", "onnxruntime", "numpy")
 
 CHILD = r"""
 import json, os, sys, time

@@ -97,13 +97,7 @@ def create_window(data_dir: str | None = None, sample: bool = True, *, embedder:
     if last:
         settings.workspace = str(last)
 
-    if isolate_index:
-        from app.store import index_process
-
-        chroma = root / "chroma"
-        index_process.enable_for(chroma)
-        if embedder is None:
-            embedder = index_process.ProcessEmbedder(settings.embedder, settings.embed_threads)
+    embedder, release = _index_helper(root, settings, embedder) if isolate_index else (embedder, lambda: None)
 
     def factory(workspace: str) -> Any:
         settings.workspace = workspace
@@ -112,11 +106,9 @@ def create_window(data_dir: str | None = None, sample: bool = True, *, embedder:
     try:
         window = MainWindow(factory(settings.workspace), service_factory=factory)
     except BaseException:
-        if isolate_index:
-            index_process.disable_for(chroma)
+        release()
         raise
-    if isolate_index:
-        window.on_closed.append(lambda: index_process.disable_for(chroma))
+    window.on_closed.append(release)
     apply_theme(settings.theme)
     window.sample_on_first_run = sample  # added when the first library read finds it empty
     if preload_model:
@@ -126,6 +118,18 @@ def create_window(data_dir: str | None = None, sample: bool = True, *, embedder:
             f"Another Dossier window is using {root}. This window can read but not change the library; "
             "close the other one to add or remove documents."))
     return window
+
+
+def _index_helper(root: Path, settings: Any, embedder: Any) -> tuple[Any, Any]:
+    """Route this data folder's Chroma (and the embedder, unless one is injected) to the index
+    helper process; returns the embedder to use and the function that undoes it."""
+    from app.store import index_process
+
+    chroma = root / "chroma"
+    index_process.enable_for(chroma)
+    if embedder is None:
+        embedder = index_process.ProcessEmbedder(settings.embedder, settings.embed_threads)
+    return embedder, lambda: index_process.disable_for(chroma)
 
 
 def run_gui(data_dir: str | None = None, sample: bool = True) -> int:

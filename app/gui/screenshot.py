@@ -1,9 +1,13 @@
 """Drive the real window for screenshots (run by ``packaging/screenshot.sh`` under Xvfb).
 
 Shots: the first-run empty state; the sample document in the library and viewer; a question
-being answered by the real bundled model; the answer with a citation clicked (its highlight
-caught mid-flash) and the chip's hover quote; the Summary tab; the Risks tab with a finding
-shown on its page; the Settings dialog; and the answer again in the dark theme.
+being answered by the real bundled model (a follow-up if it abstains), with a citation clicked
+(its highlight caught mid-flash) and the chip's hover quote when it cites; the Summary tab
+with a page link followed; the Risks tab with a finding shown on its page; the Settings
+dialog; the dark theme; and, named "scripted-model", the same question answered through the
+real retrieval and verification by a scripted model that cites its sources and makes one
+unsupported claim (the tiny bundled model often abstains, so chips, the ⚠ mark, the hover
+quote and the flash are always shown).
 
 Why a module, not a heredoc: the PDF parser runs in a spawned child process, which must be
 able to import ``__main__`` from a real file.

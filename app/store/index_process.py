@@ -25,12 +25,13 @@ import multiprocessing as mp
 import os
 import threading
 from pathlib import Path
-from typing import Any, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Sequence
 
 from app.errors import DossierError, StoreError
 from app.types import CancelToken, Chunk, ProgressFn
+
+if TYPE_CHECKING:  # numpy loads with the first call, not with the window (start-up time)
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -175,9 +176,13 @@ class ProcessVectorIndex:
         return int(_helper.call(self._key, "count"))
 
     def add(self, chunks: Sequence[Chunk], embeddings: np.ndarray) -> None:
+        import numpy as np
+
         _helper.call(self._key, "add", list(chunks), np.asarray(embeddings, dtype=np.float32))
 
     def query(self, vector: np.ndarray, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
+        import numpy as np
+
         return _helper.call(self._key, "query", np.asarray(vector, dtype=np.float32), k, doc_ids)
 
     def delete_document(self, doc_id: str) -> None:

@@ -65,6 +65,7 @@ class AskPanel(QWidget):
         self._build_layout()
         self.set_scope([])
         self._render_intro()
+        self._evidence_hint()
 
     def _build_layout(self) -> None:
         scope = QHBoxLayout()
@@ -150,9 +151,12 @@ class AskPanel(QWidget):
         self._turns = []
         self.answer = None
         self._streamed = ""
-        self.evidence.clear()
+        self._evidence_hint()
         self._render_intro()
         self.new_conversation_requested.emit()
+
+    def _evidence_hint(self, text: str = "The passages an answer is based on appear here, best first.") -> None:
+        self.evidence.setHtml(f"<p style='color:{self.colors().muted}'><i>{html.escape(text)}</i></p>")
 
     def _render_intro(self) -> None:
         self.browser.setHtml(intro_html(self.colors()))
@@ -163,7 +167,7 @@ class AskPanel(QWidget):
         self.question.clear()
         self.ask_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self.evidence.clear()
+        self._evidence_hint("Searching…")
         c = self.colors()
         self._render(f"<p style='color:{c.muted}'><i>Searching the documents and writing the answer…</i></p>")
 
@@ -178,6 +182,7 @@ class AskPanel(QWidget):
     def show_error(self, message: str) -> None:
         self._turns.append((self._question, message, self._streamed))
         self._render_turns()
+        self._evidence_hint("No passages: the question did not finish.")
         self.end()
 
     def show_answer(self, answer: Any) -> None:
