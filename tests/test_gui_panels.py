@@ -182,3 +182,20 @@ def test_model_status_after_loading(qtbot, tmp_path: Path) -> None:  # type: ign
     assert w.status.model_state == "loading"
     assert w.runner.wait_idle(30) and job.state == "done"
     assert w.status.model_state == "ready" and w.status.model_label.text() == "Model: fake (bundled)"
+
+
+def test_ingest_progress_is_one_bar_over_all_documents() -> None:
+    from app.gui.actions import _PER_DOC, overall_progress
+    from app.types import Progress
+
+    seen: list[Progress] = []
+    fn = overall_progress(seen.append)
+    for p in (Progress("document", 0, 2, "documents", "Indexing a.pdf", "/x/a.pdf"),
+              Progress("embed", 16, 32, "chunks", "", "/x/a.pdf"), Progress("embed", 32, 32, "chunks", "", "/x/a.pdf"),
+              Progress("document", 1, 2, "documents", "Indexing b.pdf", "/x/b.pdf"),
+              Progress("parse", 3, 10, "pages", "", "/x/b.pdf"), Progress("document", 2, 2, "documents", "Done")):
+        fn(p)
+    done = [p.done for p in seen]
+    assert done == sorted(done) and seen[-1].done == seen[-1].total == 2 * _PER_DOC  # one bar, never backwards
+    assert seen[1].message == "a.pdf (1 of 2): 16/32 chunks" and seen[4].message.startswith("b.pdf (2 of 2)")
+    assert [p.done // _PER_DOC for p in seen] == [0, 0, 0, 1, 1, 2]  # how the window notices each commit
