@@ -48,7 +48,7 @@ from typing import Any, Iterator
 from app import netpolicy
 from app.errors import DossierError
 from app.netpolicy import (allow_settings, allow_urls, allowed_endpoints, allowed_urls,  # noqa: F401 - the API
-                           endpoint_allowed, is_ip, is_local_host, name_allowed, url_endpoint)
+                           endpoint_allowed, forget_settings, is_ip, is_local_host, name_allowed, url_endpoint)
 
 log = logging.getLogger(__name__)
 

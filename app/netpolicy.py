@@ -29,7 +29,7 @@ class _Policy:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.static_urls: dict[str, tuple[str, ...]] = {}
-        self.settings_refs: dict[int, weakref.ref] = {}
+        self.settings_refs: dict[int, tuple[weakref.ref, int]] = {}  # id -> (ref, services using it)
         self.resolved: dict[tuple[str, int], tuple[float, frozenset[str]]] = {}
 
 
@@ -44,10 +44,23 @@ def allow_urls(urls: Iterable[str], key: str = "default") -> None:
 
 
 def allow_settings(settings: Any) -> None:
-    """Allow the servers named in this settings object, read at each check. Held weakly:
-    settings that are gone allow nothing."""
+    """Allow the servers named in this settings object, read at each check. Held weakly
+    (settings that are gone allow nothing) and counted (several services may share one)."""
     with _P.lock:
-        _P.settings_refs[id(settings)] = weakref.ref(settings)
+        held = _P.settings_refs.get(id(settings))
+        count = held[1] if held is not None and held[0]() is settings else 0
+        _P.settings_refs[id(settings)] = (weakref.ref(settings), count + 1)
+        _P.resolved.clear()
+
+
+def forget_settings(settings: Any) -> None:
+    """Stop allowing the servers of these settings (their Service was closed)."""
+    with _P.lock:
+        held = _P.settings_refs.get(id(settings))
+        if held is not None and held[1] > 1 and held[0]() is settings:
+            _P.settings_refs[id(settings)] = (held[0], held[1] - 1)
+        else:
+            _P.settings_refs.pop(id(settings), None)
         _P.resolved.clear()
 
 
@@ -65,7 +78,7 @@ def restore(saved: dict[str, tuple[str, ...]]) -> None:
 def allowed_urls() -> list[str]:
     with _P.lock:
         urls = [u for group in _P.static_urls.values() for u in group]
-        for key, ref in list(_P.settings_refs.items()):
+        for key, (ref, _) in list(_P.settings_refs.items()):
             obj = ref()
             if obj is None:
                 del _P.settings_refs[key]

@@ -46,6 +46,7 @@ class Service:
         from app import netguard
 
         netguard.allow_settings(self.settings)  # the servers named in settings, and nothing else
+        self._allows_servers = True
         self.scheduler = CpuScheduler()
         self._writer_lock = _WriterLock(self.data_dir / "dossier.lock")
         self.read_only = not self._writer_lock.acquire()
@@ -355,6 +356,11 @@ class Service:
                 self.__dict__.pop(cache).close()
         self.library.close()
         self._writer_lock.release()
+        if self._allows_servers:  # a closed service no longer allows its servers
+            from app import netguard
+
+            self._allows_servers = False
+            netguard.forget_settings(self.settings)
 
     def __enter__(self) -> "Service":
         return self

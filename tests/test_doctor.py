@@ -23,6 +23,9 @@ def doctor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     data = tmp_path / "data"
 
     def run(*args: str) -> tuple[int, str, str]:
+        from app import netguard
+
+        netguard.reset_attempts()  # counts are per process; tests share one
         code = main(["--data-dir", str(data), "doctor", *args])
         out, err = capsys.readouterr()
         return code, out, err

@@ -34,6 +34,20 @@ def strict(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
+def unguarded() -> Iterator[None]:
+    """No guard at the start (a worker entry point run in-process by another test may have
+    installed one for the rest of the session), and the previous state afterwards."""
+    before = netguard.mode()
+    netguard.uninstall()
+    netguard.reset_attempts()
+    yield
+    if before == "off":
+        netguard.uninstall()
+    else:
+        netguard.install(before)
+
+
+@pytest.fixture
 def memory_keyring() -> Iterator[None]:
     """An in-memory keyring (these machines have none; RemoteLLM looks for a token)."""
     import keyring
@@ -205,7 +219,7 @@ def test_warn_mode_allows_but_counts_and_logs(tmp_path: Path, caplog: pytest.Log
     netguard.reset_attempts()
 
 
-def test_session_restores_the_previous_state_and_off_leaves_sockets_alone() -> None:
+def test_session_restores_the_previous_state_and_off_leaves_sockets_alone(unguarded: None) -> None:
     original = socket.socket.connect
     with netguard.session("strict"):
         assert socket.socket.connect is not original and netguard.mode() == "strict"
@@ -244,7 +258,7 @@ def test_a_child_started_without_guard_settings_is_strict_anyway(monkeypatch: py
     assert mode == "strict" and result.startswith("blocked:")
 
 
-def test_cli_start_up_sets_offline_flags_and_the_guard(monkeypatch: pytest.MonkeyPatch,
+def test_cli_start_up_sets_offline_flags_and_the_guard(unguarded: None, monkeypatch: pytest.MonkeyPatch,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     from app.cli.main import EXIT_OK, main
 
@@ -261,7 +275,7 @@ def test_cli_start_up_sets_offline_flags_and_the_guard(monkeypatch: pytest.Monke
     assert netguard.mode() == "off"  # restored after the command (tests share one process)
 
 
-def test_gui_start_up_installs_the_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gui_start_up_installs_the_guard(unguarded: None, monkeypatch: pytest.MonkeyPatch) -> None:
     import app.gui.main as gui_main
 
     class _Window:
@@ -276,12 +290,9 @@ def test_gui_start_up_installs_the_guard(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setattr(gui_main, "_app", lambda: _App())
     monkeypatch.setattr(gui_main, "create_window", lambda *a, **k: _Window())
-    try:
-        assert gui_main.run_gui(None, sample=False) == 0
-        assert netguard.mode() == "strict"
-        assert all(os.environ.get(k) == v for k, v in netguard.OFFLINE_ENV.items())
-    finally:
-        netguard.uninstall()
+    assert gui_main.run_gui(None, sample=False) == 0
+    assert netguard.mode() == "strict"
+    assert all(os.environ.get(k) == v for k, v in netguard.OFFLINE_ENV.items())
 
 
 def test_chroma_telemetry_is_off(tmp_path: Path) -> None:
@@ -300,3 +311,19 @@ def test_the_real_model_process_runs_guarded(strict: Path) -> None:
     with LocalLLM(bundled_model_path(), threads=1, n_ctx=512) as llm:
         llm.load()
         assert llm.info.extra["process"]["network_guard"] == "strict"
+
+
+def test_a_closed_service_no_longer_allows_its_servers(tmp_path: Path) -> None:
+    from app.embed.fake import FakeEmbedder
+    from app.service import Service
+    from app.settings import Settings
+
+    settings = Settings(llm_remote_url="http://gpu-box:8080")
+    first = Service(tmp_path / "a", settings, embedder=FakeEmbedder())
+    second = Service(tmp_path / "b", settings, embedder=FakeEmbedder())  # e.g. a workspace switch
+    assert ("gpu-box", 8080) in netguard.allowed_endpoints()
+    first.close()
+    first.close()  # closing twice does not take the other service's permission away
+    assert ("gpu-box", 8080) in netguard.allowed_endpoints()
+    second.close()
+    assert ("gpu-box", 8080) not in netguard.allowed_endpoints()
