@@ -51,7 +51,11 @@ class Service:
         self._writer_lock = _WriterLock(self.data_dir / "dossier.lock")
         self.read_only = not self._writer_lock.acquire()
         self._read_only_reason = "" if not self.read_only else self._writer_lock.reason
-        self.library = Library(self.data_dir, self.settings, embedder=embedder)
+        try:
+            self.library = Library(self.data_dir, self.settings, embedder=embedder)
+        except BaseException:  # e.g. a damaged catalog: free the folder for a retry (doctor --repair)
+            self._writer_lock.release()
+            raise
         # a reader must never sweep: the writer's uncommitted vectors would look orphaned
         self.library.may_sweep = not self.read_only
         self._llm = llm

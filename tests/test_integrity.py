@@ -194,3 +194,21 @@ def test_cli_doctor_check_and_repair(svc: Service, monkeypatch: pytest.MonkeyPat
     assert code == EXIT_OK and "re-embedded 1 chunks" in out and "consistent now" in out
     code, out = run("--check")
     assert code == EXIT_OK and "DAMAGED" not in out and "the index is consistent" in out
+
+
+def test_cli_repairs_a_store_whose_fts_index_cannot_even_be_opened(svc: Service, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """A lost FTS5 structure record makes the catalog unopenable (every command fails);
+    'dossier doctor --repair' rebuilds the index and then checks the store."""
+    acme = _doc(svc, "Acme")
+    _sql(svc, "DELETE FROM chunks_fts_data WHERE id = 10")
+    data = svc.data_dir
+    svc.close()
+    monkeypatch.setenv("DOSSIER_EMBEDDER", "fake")
+    assert main(["--data-dir", str(data), "list"]) == EXIT_ERROR
+    assert "chunks_fts" in capsys.readouterr().err
+    assert main(["--data-dir", str(data), "doctor", "--repair"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "it was rebuilt from the stored chunks" in out and "the index is consistent" in out
+    assert main(["--data-dir", str(data), "search", "1,577", "--doc", acme[:8], "--json"]) == EXIT_OK
+    assert '"document_id": "' + acme in capsys.readouterr().out

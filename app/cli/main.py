@@ -103,8 +103,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         service = _open_service(args)
     except DossierError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_ERROR
+        service = trust_commands.reopen_repaired(args, err, _open_service)  # doctor --repair: an unopenable FTS
+        if service is None:
+            print(f"error: {err}", file=sys.stderr)
+            return EXIT_ERROR
     try:
         return int(handler(service, args))
     except KeyboardInterrupt:

@@ -123,6 +123,25 @@ def _print_store(store: Any, repaired: bool) -> None:
         print(f"Result: {len(left)} problem(s) remain.{hint}")
 
 
+def reopen_repaired(args: argparse.Namespace, err: Exception, opener: Any) -> Any:
+    """``doctor --repair`` when the catalog cannot even be opened because its FTS index is too
+    damaged to load (SQLite: "vtable constructor failed: chunks_fts"): rebuild that index from
+    the stored chunks, then open the data folder; None when this is not that case or it fails."""
+    if args.command != "doctor" or not args.repair or "chunks_fts" not in str(err):
+        return None
+    from app.paths import resolve_data_dir
+    from app.store.integrity import rebuild_fts
+
+    catalog = resolve_data_dir(args.data_dir) / "catalog.sqlite"
+    try:
+        rebuild_fts(catalog)
+        service = opener(args)
+    except Exception:  # noqa: BLE001 - the caller reports the original error
+        return None
+    print(f"repaired: the lexical index in {catalog} could not be opened; it was rebuilt from the stored chunks")
+    return service
+
+
 # -- audit -------------------------------------------------------------------------------
 
 def cmd_audit(service: Any, args: argparse.Namespace) -> int:
