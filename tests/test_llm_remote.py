@@ -148,6 +148,23 @@ def test_missing_token_is_refused_clearly(server: str, memory_keyring: MemoryKey
         llm.count_tokens(["hi"])
 
 
+def test_no_secure_store_means_no_token_and_a_clear_refusal(server: str) -> None:
+    """Without any OS keyring the engine still talks to the server (tokenless servers work);
+    a server that wants a token is refused with the reason it cannot be kept."""
+    from keyring.backends import fail
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        llm = RemoteLLM(server, api_key_ref=remote_secret_name(server))
+        assert "Authorization" not in llm._headers()
+        with pytest.raises(ModelError, match=r"requires an access token and none is stored \(HTTP 401\), and it "
+                                             r"cannot be stored safely here: No secure password store"):
+            list(llm.stream_chat(QUESTION, max_tokens=4))
+    finally:
+        keyring.set_keyring(before)
+
+
 def test_wrong_token_is_refused_clearly(server: str, memory_keyring: MemoryKeyring) -> None:
     ref = remote_secret_name(server)
     set_secret(ref, "wrong-token-123")

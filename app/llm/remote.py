@@ -76,17 +76,29 @@ class RemoteLLM:
         self.info = ModelInfo(name=model or "remote model", path=self.base_url, n_ctx=n_ctx,
                               has_chat_template=True, extra={"remote": True})
         self.last_stats = GenerationStats()
+        self._no_store = ""  # why no secure store exists, when the keyring has none
 
     # -- HTTP ---------------------------------------------------------------------------
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream, application/json"}
-        if self.api_key_ref:
-            from app.secrets import get_secret
-
-            token = get_secret(self.api_key_ref)
-            if token:
-                headers["Authorization"] = f"Bearer {token}"
+        token = self._token()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         return headers
+
+    def _token(self) -> str | None:
+        """The server's token from the OS keyring. No secure store means no token (many servers
+        on a team's network need none); a server that does need one answers 401, and
+        :meth:`_status_error` then says that no secure store exists to keep it."""
+        if not self.api_key_ref:
+            return None
+        from app.secrets import SecretStoreUnavailable, get_secret
+
+        try:
+            return get_secret(self.api_key_ref)
+        except SecretStoreUnavailable as err:
+            self._no_store = str(err)
+            return None
 
     def _connection(self, timeout: float) -> http.client.HTTPConnection:
         cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
@@ -133,8 +145,11 @@ class RemoteLLM:
 
     def _status_error(self, err: "_HTTPStatus") -> ModelError:
         if err.status in (401, 403):
-            has = bool(self.api_key_ref) and "Authorization" in self._headers()
+            has = bool(self._token())
             what = "refused the access token" if has else "requires an access token and none is stored"
+            if self._no_store:
+                return ModelError(f"The model server at {self.base_url} {what} (HTTP {err.status}), and it cannot "
+                                  f"be stored safely here: {self._no_store}")
             return ModelError(f"The model server at {self.base_url} {what} (HTTP {err.status}). "
                               "Enter the server's token in Settings → Model (it is kept in the OS keyring).")
         if err.status == 404:
