@@ -347,8 +347,8 @@ def encrypted(folder: Path) -> Path:
     return path
 
 
-def images_only(folder: Path, n_pages: int = 2) -> Path:
-    return write_image_only_pdf(folder / "images-only.pdf", n_pages=n_pages)
+def images_only(folder: Path) -> Path:
+    return write_image_only_pdf(folder / "images-only.pdf", n_pages=2)
 
 
 def prompt_injection(folder: Path) -> Path:
