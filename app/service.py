@@ -24,6 +24,7 @@ from app.paths import resolve_data_dir
 from app.scheduler import CpuScheduler
 from app.settings import Settings
 from app.types import CancelToken, DocumentRecord, PageText, Progress, ProgressFn, SearchHit, no_progress
+from app.writer_lock import WriterLock
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class Service:
         netguard.allow_settings(self.settings)  # the servers named in settings, and nothing else
         self._allows_servers = True
         self.scheduler = CpuScheduler()
-        self._writer_lock = _WriterLock(self.data_dir / "dossier.lock")
+        self._writer_lock = WriterLock(self.data_dir / "dossier.lock")
         self.read_only = not self._writer_lock.acquire()
         self._read_only_reason = "" if not self.read_only else self._writer_lock.reason
         try:
@@ -384,49 +385,3 @@ class Service:
             f"Cannot {what}: the data folder {self.data_dir} is read-only. "
             "Fix its permissions or choose a writable folder with --data-dir (or DOSSIER_DATA_DIR)."
         )
-
-
-class _WriterLock:
-    """An advisory lock file; released automatically if the process dies."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: Any = None
-        self.reason = ""  # "busy" (another process holds it) or "read-only"
-
-    def acquire(self) -> bool:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: msvcrt locking
-            return self._acquire_windows()
-        try:
-            fh = open(self.path, "a+")
-        except OSError:
-            self.reason = "read-only"  # reading still works
-            return False
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.close()
-            self.reason = "busy"
-            return False
-        self._fh = fh
-        return True
-
-    def _acquire_windows(self) -> bool:  # pragma: no cover
-        import msvcrt
-
-        try:
-            fh = open(self.path, "a+")
-            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            self.reason = "busy"
-            return False
-        self._fh = fh
-        return True
-
-    def release(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-
