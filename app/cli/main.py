@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="data folder (default: $DOSSIER_DATA_DIR or the platform's user data folder)")
     p.add_argument("--workspace", help="workspace (collection) to use; default from settings ('default')")
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    p.add_argument("--self-test", action="store_true",
+                   help="check this installation end to end in a temporary folder (ingest, ask, review) and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     g = sub.add_parser("gui", help="open the desktop app (the default)")
@@ -78,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # frozen bundle: a spawned child (parser, model) runs its target here and exits
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -90,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.self_test:
+        from app.selftest import run_self_test
+
+        return run_self_test()
     if args.command in (None, "gui"):
         return _run_gui(args)
     from app.cli import team
