@@ -36,6 +36,9 @@ class Settings:
     embedder: str = "minilm"
     embed_threads: int = 0  # 0 = derived from the machine
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    #: OCR pages that have no text layer (scans), locally (app.ingest.ocr). Not part of the
+    #: index identity: see app/ingest/pipeline.py. ``DOSSIER_OCR=0`` turns it off for one run.
+    ocr: bool = True
     #: "" = bundled default model, else a path to a GGUF file.
     llm_model: str = ""
     llm_n_ctx: int = 0  # 0 = derived from the model and machine

@@ -4,6 +4,8 @@ Offsets are always into PDFium's page text for that page (what pypdfium2's
 ``PdfTextPage.get_text_range()`` and QtPdf's ``QPdfDocument.getAllText(page)`` return),
 0-based, end-exclusive. Pages are 0-based. The viewer turns (page, start, end) into
 highlight rectangles with ``QPdfDocument.getSelectionAtIndex(page, start, end - start)``.
+Scanned pages have no PDF text: their text is OCR's (``PageText.ocr``), offsets are into
+it, and the viewer draws their highlights from the OCR boxes (``PageText.layout``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,12 @@ class PageText:
     text: str
     #: False when the page has no (usable) text layer, e.g. a scanned image.
     has_text: bool = True
-    #: True when ``text`` came from OCR rather than the PDF's text layer.
+    #: True when ``text`` came from OCR rather than the PDF's text layer (``has_text`` False
+    #: with ``ocr`` True: OCR ran and found nothing).
     ocr: bool = False
+    #: OCR pages only: where each character sits on the page, as JSON
+    #: (:class:`app.text.layout.PageLayout`); "" for text-layer pages.
+    layout: str = field(default="", repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,8 @@ class DocumentRecord:
     #: pages without a text layer (0-based), reported to the user.
     textless_pages: list[int] = field(default_factory=list)
     chunk_count: int = 0
+    #: pages whose text was read by OCR (0-based).
+    ocr_pages: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

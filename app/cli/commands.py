@@ -31,8 +31,8 @@ def cmd_ingest(service: Any, args: argparse.Namespace) -> int:
         print_json(summary.to_dict())
     else:
         for d in summary.added:
-            note = f"; {len(d.textless_pages)} page(s) without text (OCR not run)" if d.textless_pages else ""
-            print(f"added      {d.id[:12]}  {d.page_count:4d} pages  {d.chunk_count:5d} chunks  {d.title}{note}")
+            print(f"added      {d.id[:12]}  {d.page_count:4d} pages  {d.chunk_count:5d} chunks  {d.title}"
+                  f"{_page_notes(d, getattr(service.settings, 'ocr', True))}")
         for d in summary.unchanged:
             print(f"unchanged  {d.id[:12]}  {d.title}")
         for f in summary.failed:
@@ -43,6 +43,16 @@ def cmd_ingest(service: Any, args: argparse.Namespace) -> int:
     if summary.failed:
         return EXIT_PARTIAL if (summary.added or summary.unchanged) else EXIT_ERROR
     return EXIT_OK
+
+
+def _page_notes(d: Any, ocr_on: bool) -> str:
+    """What the summary line adds about scanned pages, e.g. '; OCR: pages 3, 4' (1-based)."""
+    note = ""
+    if getattr(d, "ocr_pages", None):
+        note += f"; OCR: page{'s' if len(d.ocr_pages) > 1 else ''} {', '.join(str(p + 1) for p in d.ocr_pages[:20])}"
+    if d.textless_pages:
+        note += f"; {len(d.textless_pages)} page(s) without text ({'OCR found none' if ocr_on else 'OCR not run'})"
+    return note
 
 
 def cmd_list(service: Any, args: argparse.Namespace) -> int:

@@ -9,6 +9,12 @@ The child streams pages back in small batches (plain tuples, not dataclasses, so
 stays cheap and no single huge message is built), which also gives live page progress.
 Children are started with the ``spawn`` method: never ``fork`` from a process that may hold
 Qt, torch or llama.cpp threads.
+
+OCR of scanned pages (``ocr_threads`` > 0) runs in the same child, after the text layer:
+ONNX Runtime is native code fed with hostile input too. The child lowers its priority
+(``nice``) before OCR so the GUI and the model keep their cores, sends each OCR'd page back
+as it is done ("OCR page 3/10"), and every OCR'd page extends the time limit by
+``ocr_page_timeout_s`` (a 300-page scan legitimately takes minutes; one stuck page does not).
 """
 
 from __future__ import annotations
@@ -29,25 +35,31 @@ from app.types import CancelToken, PageText, Progress, ProgressFn
 HOOK_ENV = "DOSSIER_PARSE_TEST_HOOK"
 BATCH_PAGES = 16
 POLL_S = 0.05
+#: Seconds one page's OCR may take (measured ~1-3 s for a dense page on one contended core).
+OCR_PAGE_TIMEOUT_S = 90.0
+OCR_NICE = 10
 
 _ERRORS: dict[str, type[DossierError]] = {"PasswordRequired": PasswordRequired, "PdfError": PdfError}
 
 
 def parse_in_subprocess(path: Path | str, password: str | None = None, timeout_s: float = 120,
                         memory_mb: int = 2048, cancel: CancelToken | None = None,
-                        on_progress: ProgressFn | None = None, *, test_hook: str | None = None) -> ParsedPdf:
+                        on_progress: ProgressFn | None = None, *, test_hook: str | None = None,
+                        ocr_threads: int = 0, ocr_page_timeout_s: float = OCR_PAGE_TIMEOUT_S) -> ParsedPdf:
     """``read_pdf`` isolated in a child process; crash/hang/out-of-memory -> PdfError,
-    cancel -> :class:`Cancelled` (the child is killed within ~50 ms)."""
+    cancel -> :class:`Cancelled` (the child is killed within ~50 ms). ``ocr_threads`` > 0:
+    OCR pages without text with that many ONNX Runtime threads (0: no OCR)."""
     path = Path(path)
     hook = test_hook if test_hook is not None else os.environ.get(HOOK_ENV, "")
     ctx = mp.get_context("spawn")
     recv_conn, send_conn = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(str(path), password, memory_mb, send_conn, hook),
+    proc = ctx.Process(target=_child, args=(str(path), password, memory_mb, send_conn, hook, ocr_threads),
                        name=f"dossier-parse-{path.name}", daemon=True)
     proc.start()
     send_conn.close()  # the parent only reads; EOF then means the child is gone
     try:
-        return _collect(proc, recv_conn, path, timeout_s, cancel, on_progress, limit_mb=memory_mb)
+        return _collect(proc, recv_conn, path, (timeout_s, ocr_page_timeout_s), cancel, on_progress,
+                        limit_mb=memory_mb)
     finally:
         recv_conn.close()
         if proc.is_alive():
@@ -56,18 +68,23 @@ def parse_in_subprocess(path: Path | str, password: str | None = None, timeout_s
         proc.close()
 
 
-def _collect(proc: Any, conn: Any, path: Path, timeout_s: float, cancel: CancelToken | None,
+def _collect(proc: Any, conn: Any, path: Path, timeouts: tuple[float, float], cancel: CancelToken | None,
              on_progress: ProgressFn | None, limit_mb: int = 0) -> ParsedPdf:
     """Read the child's messages until it is done, fails, dies, times out or is cancelled."""
+    timeout_s, ocr_page_s = timeouts
     memory = _MemoryWatch(proc.pid, limit_mb)
     deadline = time.monotonic() + timeout_s
     pages: list[PageText] = []
+    ocr_at: tuple[int, int] | None = None  # (done, total) while OCR runs
     while True:
         if cancel is not None and cancel.cancelled:
             proc.kill()
             raise Cancelled()
         if time.monotonic() > deadline:
             proc.kill()
+            if ocr_at is not None:
+                raise PdfError(f"{path.name}: OCR of scanned page {ocr_at[0] + 1} of {ocr_at[1]} took longer than "
+                               f"{ocr_page_s:g} s. Turn OCR off in the settings to index its text pages only.")
             raise PdfError(f"{path.name} could not be read safely: reading took longer than {timeout_s:g} s; "
                            "the file may be damaged. Re-export the PDF and try again.")
         memory.sample()
@@ -84,10 +101,26 @@ def _collect(proc: Any, conn: Any, path: Path, timeout_s: float, cancel: CancelT
             pages.extend([PageText(page=base + i, text=t, has_text=h) for i, (t, h) in enumerate(rows)])
             if on_progress is not None:
                 on_progress(Progress("parse", len(pages), total, "pages", document=path.name))
+        elif kind == "ocr":
+            ocr_at = _ocr_message(msg, pages, path, on_progress)
+            deadline = max(deadline, time.monotonic() + ocr_page_s)
         elif kind == "done":
             return _rebuild(msg[1], pages)
         elif kind == "error":
             raise _ERRORS.get(msg[1], PdfError)(msg[2])
+
+
+def _ocr_message(msg: tuple, pages: list[PageText], path: Path, on_progress: ProgressFn | None) -> tuple[int, int]:
+    """Apply one ("ocr", done, total, row) message: row is None when OCR starts, else the
+    OCR'd page (index, text, has_text, layout) replacing its text-layer version."""
+    _, done, total, row = msg
+    if row is not None:
+        index, text, has_text, layout = row
+        pages[index] = PageText(page=index, text=text, has_text=has_text, ocr=True, layout=layout)
+    if on_progress is not None:
+        on_progress(Progress("ocr", done, total, "pages", f"OCR page {min(done + 1, total)}/{total}",
+                             document=path.name))
+    return done, total
 
 
 class _MemoryWatch:
@@ -138,7 +171,7 @@ def _rebuild(meta: dict[str, Any], pages: list[PageText]) -> ParsedPdf:
 
 # -- child side -----------------------------------------------------------------------
 
-def _child(path: str, password: str | None, memory_mb: int, conn: Any, hook: str) -> None:
+def _child(path: str, password: str | None, memory_mb: int, conn: Any, hook: str, ocr_threads: int = 0) -> None:
     """Entry point of the child process (must stay importable at module level for spawn)."""
     install_from_env()  # a PDF reader never needs the network: strict unless the parent said otherwise
     _limit_memory(memory_mb)
@@ -152,7 +185,7 @@ def _child(path: str, password: str | None, memory_mb: int, conn: Any, hook: str
                 conn.send(("pages", list(batch), total))
                 batch.clear()
 
-        doc = read_pdf(path, password=password, on_page=on_page)
+        doc = read_pdf(path, password=password, on_page=on_page, **_ocr_args(conn, ocr_threads))
         meta = {"path": doc.path, "sha256": doc.sha256, "title": doc.title, "page_count": doc.page_count,
                 "metadata": doc.metadata, "encrypted": doc.encrypted,
                 "outline": [(o.level, o.title, o.page) for o in doc.outline]}
@@ -167,6 +200,29 @@ def _child(path: str, password: str | None, memory_mb: int, conn: Any, hook: str
                    f"{exc}; the file may be damaged."))
     finally:
         conn.close()
+
+
+def _ocr_args(conn: Any, threads: int) -> dict[str, Any]:
+    """``read_pdf`` arguments that OCR textless pages and stream each one to the parent."""
+    if threads <= 0:
+        return {}
+    from app.ingest.ocr import OcrEngine
+
+    def on_ocr(page: PageText | None, done: int, total: int) -> None:
+        if page is None:
+            _lower_priority()
+        row = None if page is None else (page.page, page.text, page.has_text, page.layout)
+        conn.send(("ocr", done, total, row))
+
+    return {"ocr": OcrEngine(threads=threads), "on_ocr": on_ocr}
+
+
+def _lower_priority() -> None:
+    """OCR takes seconds per page at full tilt: let the GUI and the model go first."""
+    try:
+        os.nice(OCR_NICE)
+    except (AttributeError, OSError):  # pragma: no cover - not POSIX, or not allowed
+        pass
 
 
 def _limit_memory(memory_mb: int) -> None:

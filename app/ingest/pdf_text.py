@@ -9,6 +9,10 @@ pages/s. pypdf is used only as a fallback for the outline (bookmarks) when PDFiu
 
 Page text is kept raw (``\\r\\n`` line breaks, ``\\ufffe`` soft hyphens): offsets into it
 are the currency of the whole application (see :mod:`app.types`).
+
+Pages without a text layer (scans) are OCR'd when an :class:`app.ingest.ocr.OcrEngine` is
+given, after all text-layer pages are read; their text is then OCR's, with the boxes in
+``PageText.layout``. In the app this runs in the parse child (:mod:`app.ingest.parse_worker`).
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from app.errors import PasswordRequired, PdfError
 from app.types import CancelToken, PageText
+
+if TYPE_CHECKING:
+    from app.ingest.ocr import OcrEngine
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +37,9 @@ MIN_TEXT_CHARS = 20
 
 #: ``on_page(page_text, page_count)`` is called after each page is read.
 PageCallback = Callable[[PageText, int], None]
+#: ``on_ocr(page_text, done, total)``: ``(None, 0, total)`` before OCR starts, then after
+#: each OCR'd page (``page_text.ocr`` is True; ``has_text`` False if OCR found nothing).
+OcrCallback = Callable[[Optional[PageText], int, int], None]
 
 
 @dataclass(frozen=True)
@@ -65,8 +75,10 @@ def sha256_file(path: Path | str) -> str:
 
 
 def read_pdf(path: Path | str, password: str | None = None, cancel: CancelToken | None = None,
-             on_page: PageCallback | None = None) -> ParsedPdf:
-    """Read every page's raw text. Raises PdfError / PasswordRequired with what to do."""
+             on_page: PageCallback | None = None, ocr: "OcrEngine | None" = None,
+             on_ocr: OcrCallback | None = None) -> ParsedPdf:
+    """Read every page's raw text; with ``ocr``, then OCR the pages that have none.
+    Raises PdfError / PasswordRequired with what to do."""
     path = Path(path)
     digest = _check_file(path)
     doc = _open(path, password)
@@ -82,6 +94,8 @@ def read_pdf(path: Path | str, password: str | None = None, cancel: CancelToken 
             pages.append(page)
             if on_page is not None:
                 on_page(page, count)
+        if ocr is not None:
+            _ocr_textless(doc, pages, ocr, cancel, on_ocr)
         metadata = {k: v.strip() for k, v in doc.get_metadata_dict().items() if v and v.strip()}
         outline = _outline(doc, path, password)
         encrypted = _is_encrypted(doc)
@@ -147,6 +161,39 @@ def _read_page(doc: Any, index: int) -> PageText:
     finally:
         page.close()
     return PageText(page=index, text=text, has_text=has_text)
+
+
+def _ocr_textless(doc: Any, pages: list[PageText], ocr: "OcrEngine", cancel: CancelToken | None,
+                  on_ocr: OcrCallback | None) -> None:
+    """Replace each textless page by its OCR text, page by page (after the text layer of
+    the whole document is read, so progress can say "OCR page 3/10")."""
+    import pypdfium2 as pdfium
+
+    todo = [p.page for p in pages if not p.has_text]
+    if on_ocr is not None and todo:
+        on_ocr(None, 0, len(todo))
+    for done, index in enumerate(todo, start=1):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        try:
+            page = doc[index]
+        except pdfium.PdfiumError:
+            text, layout = "", None
+        else:
+            try:
+                text, layout = ocr.read_page(page)
+            except Exception as exc:  # noqa: BLE001 - one unreadable scan must not fail the document
+                log.warning("OCR of page %d failed: %s: %s", index + 1, type(exc).__name__, exc)
+                text, layout = "", None
+            finally:
+                page.close()
+        found = bool(text.strip())
+        if found and layout is not None:
+            pages[index] = PageText(page=index, text=text, has_text=True, ocr=True, layout=layout.to_json())
+        else:  # keep whatever scrap of text layer the page had (not indexed either way)
+            pages[index] = PageText(page=index, text=pages[index].text, has_text=False, ocr=True)
+        if on_ocr is not None:
+            on_ocr(pages[index], done, len(todo))
 
 
 def _has_text(page: Any, text: str) -> bool:

@@ -8,6 +8,12 @@ content hash) replaces its old version inside that same transaction.
 
 Throughput: parsing runs in a child process (isolation from hostile PDFs) and the next
 file is parsed while the current one is embedded, so PDFium and the embedder overlap.
+
+OCR (``settings.ocr``, on by default) runs in that child for pages without a text layer.
+It is not part of the index identity: it changes the chunks only of documents that have
+such pages, so turning it on re-reads just those documents (their textless pages were
+never OCR'd, see :meth:`Ingestor._needs_ocr`) instead of re-embedding the whole library;
+turning it off keeps the OCR text already indexed (it is not wrong, only costly to make).
 """
 
 from __future__ import annotations
@@ -117,14 +123,19 @@ class Ingestor:
         files, failures = expand_paths(paths)
         summary = IngestSummary(failed=list(failures))
         todo = self._triage(files, summary)
+
+        def ocr_progress(ev: Progress) -> None:  # "OCR page 3/10" (from the parse thread)
+            if ev.stage == "ocr":
+                on_progress(ev)
+
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-parse") as pool:
             pending: Future | None = None
             for i, (path, sha) in enumerate(todo):
                 if cancel.cancelled:
                     summary.cancelled = True
                     break
-                fut = pending or pool.submit(self._parse, path, password, cancel)
-                pending = pool.submit(self._parse, todo[i + 1][0], password, cancel) if i + 1 < len(todo) else None
+                fut = pending or pool.submit(self._parse, path, password, cancel, ocr_progress)
+                pending = pool.submit(self._parse, todo[i + 1][0], password, cancel, ocr_progress) if i + 1 < len(todo) else None
                 on_progress(Progress("document", i, len(todo), "documents", f"Indexing {path.name}", str(path)))
                 try:
                     parsed = fut.result()
@@ -158,17 +169,30 @@ class Ingestor:
                 summary.failed.append(IngestFailure(str(path), f"{path.name} could not be read ({err.strerror or err})."))
                 continue
             existing = self.lib.catalog.get(self.lib.workspace, doc_id_for(sha))
-            if existing is not None and existing.status == "indexed" and existing.index_settings == self.lib.index_identity:
+            if (existing is not None and existing.status == "indexed"
+                    and existing.index_settings == self.lib.index_identity and not self._needs_ocr(existing)):
                 summary.unchanged.append(existing)
             else:
                 todo.append((path, sha))
         return todo
 
-    def _parse(self, path: Path, password: str | None, cancel: CancelToken):  # -> ParsedPdf
+    @property
+    def ocr_enabled(self) -> bool:
+        return bool(getattr(self.lib.settings, "ocr", True))
+
+    def _needs_ocr(self, doc: DocumentRecord) -> bool:
+        """An indexed document with scanned pages that were never OCR'd (indexed while OCR was off)."""
+        if not (self.ocr_enabled and doc.textless_pages):
+            return False
+        return any(not p.has_text and not p.ocr for p in self.lib.catalog.pages(self.lib.workspace, doc.id))
+
+    def _parse(self, path: Path, password: str | None, cancel: CancelToken, on_progress: ProgressFn = no_progress):  # -> ParsedPdf
+        from app.ingest.ocr import ocr_threads
         from app.ingest.parse_worker import parse_in_subprocess
 
         return parse_in_subprocess(str(path), password=password, timeout_s=self.parse_timeout_s,
-                                   memory_mb=self.parse_memory_mb, cancel=cancel)
+                                   memory_mb=self.parse_memory_mb, cancel=cancel,
+                                   on_progress=on_progress, ocr_threads=ocr_threads() if self.ocr_enabled else 0)
 
     def _index(self, path: Path, sha: str, parsed, on_progress: ProgressFn, cancel: CancelToken) -> DocumentRecord:
         from app.ingest.chunking import chunk_pages
@@ -180,8 +204,8 @@ class Ingestor:
         chunks = chunk_pages(doc_id, parsed.pages, parsed.outline, self.lib.settings.chunking)
         cancel.raise_if_cancelled()
         textless = [p.page for p in parsed.pages if not p.has_text]
-        for page in textless:
-            on_progress(Progress("parse", page, parsed.page_count, "pages", f"page {page + 1} has no text; OCR not run", str(path)))
+        ocr_pages = [p.page for p in parsed.pages if p.ocr and p.has_text]
+        self._report_pages(path, parsed, textless, ocr_pages, on_progress)
         record = DocumentRecord(
             id=doc_id,
             path=str(path),
@@ -194,9 +218,23 @@ class Ingestor:
             workspace=self.lib.workspace,
             textless_pages=textless,
             chunk_count=len(chunks),
+            ocr_pages=ocr_pages,
         )
         self._embed_and_commit(record, parsed.pages, chunks, on_progress, cancel)
         return record
+
+    @staticmethod
+    def _report_pages(path: Path, parsed, textless: list[int], ocr_pages: list[int], on_progress: ProgressFn) -> None:  # type: ignore[no-untyped-def]
+        """One notice per page read by OCR and per page left without text (the CLI prints them)."""
+        ocr_ran = {p.page for p in parsed.pages if p.ocr}
+        for page in sorted([*textless, *ocr_pages]):
+            if page in ocr_pages:
+                note = f"page {page + 1}: OCR"
+            elif page in ocr_ran:
+                note = f"page {page + 1} has no text; OCR found none"
+            else:
+                note = f"page {page + 1} has no text; OCR not run"
+            on_progress(Progress("parse", page, parsed.page_count, "pages", note, str(path)))
 
     def _embed_and_commit(self, record: DocumentRecord, pages, chunks: list[Chunk], on_progress: ProgressFn, cancel: CancelToken) -> None:
         lib = self.lib

@@ -14,7 +14,10 @@ does not round-trip (the same happens with real PDFs).
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Union
 
 PAGE_W, PAGE_H = 612.0, 792.0  # US Letter, points
 MARGIN = 72.0
@@ -155,6 +158,59 @@ class _Builder:
         path.write_bytes(bytes(out))
         return path
 
+
+@dataclass(frozen=True)
+class GrayImage:
+    """An 8-bit grayscale raster (row-major, top row first), e.g. a rendered "scan"."""
+
+    width: int
+    height: int
+    pixels: bytes
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0 or len(self.pixels) != self.width * self.height:
+            raise ValueError(f"GrayImage needs width*height bytes ({self.width}x{self.height}), got {len(self.pixels)}")
+
+
+#: One page for :func:`write_mixed_pdf`: text (written as in :func:`write_text_pdf`) or a
+#: full-page image (a scanned page: no text layer at all).
+PageSpec = Union[str, GrayImage]
+
+
+def _page_parts(b: _Builder, spec: PageSpec, font_size: float, font: int, img_no: int) -> tuple[bytes, bytes]:
+    """(content stream, resources) for one page."""
+    if isinstance(spec, str):
+        return _text_content(spec, font_size), b"/Font << /F1 %d 0 R >>" % font
+    data = zlib.compress(spec.pixels, 6)
+    img = b.stream(data, b" /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray"
+                         b" /BitsPerComponent 8 /Filter /FlateDecode" % (spec.width, spec.height))
+    name = b"Im%d" % img_no
+    content = b"q %.2f 0 0 %.2f 0 0 cm /%s Do Q\n" % (PAGE_W, PAGE_H, name)
+    return content, b"/XObject << /%s %d 0 R >>" % (name, img)
+
+
+def _write_pages(path: Path, pages: list[PageSpec], title: str | None, font_size: float) -> Path:
+    b = _Builder()
+    catalog = b.add(b"")
+    pages_obj = b.add(b"")
+    font = b.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    kids = []
+    for i, spec in enumerate(pages):
+        data, res = _page_parts(b, spec, font_size, font, i + 1)
+        content = b.stream(data)
+        kids.append(b.add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Resources << %s >> /Contents %d 0 R >>"
+                          % (pages_obj, PAGE_W, PAGE_H, res, content)))
+    b.set(pages_obj, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids)))
+    b.set(catalog, b"<< /Type /Catalog /Pages %d 0 R >>" % pages_obj)
+    info = b.add(b"<< /Title %s /Producer (Dossier pdf_writer) >>" % _info_string(title)) if title else None
+    return b.write(path, catalog, info)
+
+
+def write_mixed_pdf(path: Path | str, pages: list[PageSpec], title: str | None = None, font_size: float = 10) -> Path:
+    """Write one page per item: a string becomes a text page, a :class:`GrayImage` a
+    full-page image with no text layer (stretched over the whole US Letter page, so an
+    image of 8.5 x 11 inches at N pixels per inch is an N-dpi scan)."""
+    return _write_pages(Path(path), list(pages), title, font_size)
 
 def _write(path: Path, contents: list[bytes], title: str | None, with_image: bool) -> Path:
     b = _Builder()

@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE INDEX IF NOT EXISTS documents_path ON documents (workspace, path);
 CREATE TABLE IF NOT EXISTS pages (
     workspace TEXT NOT NULL, doc_id TEXT NOT NULL, page INTEGER NOT NULL, text TEXT NOT NULL,
-    has_text INTEGER NOT NULL, ocr INTEGER NOT NULL, PRIMARY KEY (workspace, doc_id, page));
+    has_text INTEGER NOT NULL, ocr INTEGER NOT NULL, layout TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (workspace, doc_id, page));
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY, workspace TEXT NOT NULL, doc_id TEXT NOT NULL,
     ordinal INTEGER NOT NULL, section TEXT NOT NULL, page_start INTEGER NOT NULL,
@@ -53,6 +54,13 @@ CREATE TABLE IF NOT EXISTS failures (
 
 _DOC_COLS = ("workspace, id, path, title, page_count, doc_type, status, error, ingested_at, "
              "index_settings, textless_pages, chunk_count")
+#: Columns added after a catalog format shipped: (table, column, definition). Older catalogs
+#: get them on open (ALTER TABLE ADD COLUMN); the schema version stays, old rows keep working.
+_ADDED_COLUMNS = (("pages", "layout", "TEXT NOT NULL DEFAULT ''"),)  # OCR boxes (app.text.layout)
+#: A document's OCR'd pages, read from its page rows (so they can never disagree).
+_OCR_PAGES = ("(SELECT group_concat(p.page) FROM pages p WHERE p.workspace=documents.workspace "
+              "AND p.doc_id=documents.id AND p.ocr=1 AND p.has_text=1)")
+_DOC_SELECT = f"{_DOC_COLS}, {_OCR_PAGES}"
 _CHUNK_COLS = "doc_id, ordinal, text, section, page_start, page_end, char_start, char_end, kind, context"
 #: bm25() column weights: chunk text, heading/table context, section path, doc id (filter only).
 BM25_WEIGHTS = (1.0, 0.6, 0.4, 0.0)
@@ -111,6 +119,9 @@ class Catalog:
             cols = tuple(r[1] for r in db.execute("PRAGMA table_info(chunks_fts)"))
             if cols != FTS_COLUMNS:
                 self._rebuild_fts(db)
+            for table, column, definition in _ADDED_COLUMNS:
+                if column not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
             row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
@@ -169,23 +180,24 @@ class Catalog:
     # -- documents -------------------------------------------------------------------
     @staticmethod
     def _record(row: tuple) -> DocumentRecord:
-        (ws, id_, path, title, pc, dt, st, err, at, idx, textless, cc) = row
+        (ws, id_, path, title, pc, dt, st, err, at, idx, textless, cc, ocr) = row
         return DocumentRecord(id=id_, path=path, title=title, page_count=pc, doc_type=dt, status=st,
                               error=err, ingested_at=at, index_settings=idx, workspace=ws,
-                              textless_pages=json.loads(textless or "[]"), chunk_count=cc)
+                              textless_pages=json.loads(textless or "[]"), chunk_count=cc,
+                              ocr_pages=sorted(int(p) for p in str(ocr).split(",")) if ocr else [])
 
     def get(self, workspace: str, doc_id: str) -> DocumentRecord | None:
-        rows = self._read(f"SELECT {_DOC_COLS} FROM documents WHERE workspace=? AND id=?", (workspace, doc_id))
+        rows = self._read(f"SELECT {_DOC_SELECT} FROM documents WHERE workspace=? AND id=?", (workspace, doc_id))
         return self._record(rows[0]) if rows else None
 
     def find_by_path(self, workspace: str, path: str) -> DocumentRecord | None:
         """The document last ingested from ``path`` (indexed ones first)."""
-        rows = self._read(f"SELECT {_DOC_COLS} FROM documents WHERE workspace=? AND path=? "
+        rows = self._read(f"SELECT {_DOC_SELECT} FROM documents WHERE workspace=? AND path=? "
                           "ORDER BY status='indexed' DESC, ingested_at DESC LIMIT 1", (workspace, str(path)))
         return self._record(rows[0]) if rows else None
 
     def list_documents(self, workspace: str) -> list[DocumentRecord]:
-        rows = self._read(f"SELECT {_DOC_COLS} FROM documents WHERE workspace=? ORDER BY title, id", (workspace,))
+        rows = self._read(f"SELECT {_DOC_SELECT} FROM documents WHERE workspace=? ORDER BY title, id", (workspace,))
         return [self._record(r) for r in rows]
 
     def workspaces(self) -> list[str]:
@@ -223,8 +235,9 @@ class Catalog:
             for doc_id in {*replaces, rec.id, *(r[0] for r in stale)}:
                 self._delete(db, ws, doc_id)
             self._insert_doc(db, rec)
-            db.executemany("INSERT INTO pages VALUES (?,?,?,?,?,?)",
-                           [(ws, rec.id, p.page, p.text, int(p.has_text), int(p.ocr)) for p in pages])
+            db.executemany("INSERT INTO pages (workspace, doc_id, page, text, has_text, ocr, layout) "
+                           "VALUES (?,?,?,?,?,?,?)",
+                           [(ws, rec.id, p.page, p.text, int(p.has_text), int(p.ocr), p.layout) for p in pages])
             for c in chunks:
                 if c.doc_id != rec.id:
                     raise ValueError(f"chunk {c.id} does not belong to document {rec.id}")
@@ -276,9 +289,9 @@ class Catalog:
 
     # -- pages and chunks ------------------------------------------------------------
     def pages(self, workspace: str, doc_id: str) -> list[PageText]:
-        rows = self._read("SELECT page, text, has_text, ocr FROM pages WHERE workspace=? AND doc_id=? ORDER BY page",
-                          (workspace, doc_id))
-        return [PageText(page=p, text=t, has_text=bool(h), ocr=bool(o)) for p, t, h, o in rows]
+        rows = self._read("SELECT page, text, has_text, ocr, layout FROM pages WHERE workspace=? AND doc_id=? "
+                          "ORDER BY page", (workspace, doc_id))
+        return [PageText(page=p, text=t, has_text=bool(h), ocr=bool(o), layout=lay) for p, t, h, o, lay in rows]
 
     def page_text(self, workspace: str, doc_id: str, page: int) -> str:
         rows = self._read("SELECT text FROM pages WHERE workspace=? AND doc_id=? AND page=?", (workspace, doc_id, page))

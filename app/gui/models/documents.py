@@ -30,6 +30,8 @@ def status_tip(d: DocumentRecord) -> str:
         more = " …" if len(d.textless_pages) > 20 else ""
         return (f"{len(d.textless_pages)} page(s) have no text layer (scanned images): {pages}{more}. "
                 "Their text is not searchable unless it was recognised (OCR).")
+    if d.ocr_pages:
+        return f"Text read by OCR on page(s) {', '.join(str(p + 1) for p in d.ocr_pages[:20])}"
     return d.path
 
 
@@ -45,6 +47,8 @@ def detail_line(d: DocumentRecord) -> str:
         parts.append(f"{d.page_count} page{'s' if d.page_count != 1 else ''}")
     if d.textless_pages:
         parts.append(f"{len(d.textless_pages)} scanned")
+    if d.ocr_pages:  # pages whose text was read by OCR
+        parts.append(f"{len(d.ocr_pages)} OCR")
     return " · ".join(parts)
 
 

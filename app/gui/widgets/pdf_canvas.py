@@ -6,6 +6,10 @@ points x logical DPI / 72 x zoom, rounded; pages stacked with ``pageSpacing`` in
 ``documentMargins`` and centred horizontally) and map PDF points → viewport pixels by
 subtracting the scroll position. ``tests/test_gui_viewer.py`` checks this mapping against
 the rendered pixels.
+
+Scanned pages have no PDF text layer, so ``getSelectionAtIndex`` finds nothing there: for
+pages read by OCR, :meth:`PdfCanvas.span_rects` draws from the OCR boxes instead
+(:func:`app.text.layout.span_boxes`, same page-point space). Every highlight goes through it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPalet
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 
+from app.text.layout import PageLayout, span_boxes
 from app.types import Span
 
 COLORS: dict[str, QColor] = {
@@ -43,6 +48,8 @@ class PdfCanvas(QPdfView):
         self.setPageMode(QPdfView.PageMode.MultiPage)
         self.setZoomMode(QPdfView.ZoomMode.Custom)
         self.highlights: list[Highlight] = []
+        #: OCR'd pages of the open document: page → where its OCR text sits (see span_rects).
+        self.ocr_layouts: dict[int, PageLayout] = {}
         self._flash: list[Highlight] = []
         self._flash_on = True
         self._flash_ticks = 0
@@ -118,9 +125,14 @@ class PdfCanvas(QPdfView):
 
     # -- highlights -----------------------------------------------------------------
     def span_rects(self, span: Span) -> list[QRectF]:
+        """Rectangles (page points) of a span of page text: from the PDF's text layer, or
+        from the OCR boxes on an OCR'd page."""
         doc = self.document()
         if doc is None or not 0 <= span.page < doc.pageCount() or span.end <= span.start:
             return []
+        layout = self.ocr_layouts.get(span.page)
+        if layout is not None:
+            return [QRectF(x0, y0, x1 - x0, y1 - y0) for x0, y0, x1, y1 in span_boxes(layout, span.start, span.end)]
         sel = doc.getSelectionAtIndex(span.page, span.start, span.end - span.start)
         return [poly.boundingRect() for poly in sel.bounds() if not poly.boundingRect().isEmpty()]
 
@@ -185,6 +197,7 @@ class PdfCanvas(QPdfView):
         if password:
             doc.setPassword(password)
         err = doc.load(path)
+        self.ocr_layouts = {}
         self.clear_highlights()
         self.verticalScrollBar().setValue(0)
         return err == QPdfDocument.Error.None_

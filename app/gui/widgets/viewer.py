@@ -2,6 +2,8 @@
 
 ``show_span(doc_id, spans, kind)`` is how every other panel points at evidence: it opens
 the document if needed, scrolls to the first span's page and flashes the highlight.
+Page texts may be given as ``PageText``s: those of OCR'd pages carry the OCR boxes, which
+the canvas then uses to highlight on pages without a PDF text layer.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QSpinBox, QToolBu
 
 from app.gui.widgets.elided_label import ElidedLabel
 from app.gui.widgets.pdf_canvas import PdfCanvas
+from app.text.layout import page_layouts
 from app.types import PageText, Span
 
 PageTexts = Sequence["str | PageText"]
@@ -131,6 +134,7 @@ class Viewer(QWidget):
         self._find_changed(self.find_box.text())
 
     def _apply_page_texts(self, page_texts: PageTexts) -> None:
+        self.canvas.ocr_layouts = page_layouts(p for p in page_texts if not isinstance(p, str))
         self.page_texts = [p if isinstance(p, str) else p.text for p in page_texts]
 
     @property
