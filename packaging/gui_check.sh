@@ -27,7 +27,12 @@ Xvfb ":$DISPLAY_NO" -screen 0 1600x1000x24 -nolisten tcp >/dev/null 2>&1 &
 XVFB=$!
 APP_PID=""
 cleanup() {
-    [ -n "$APP_PID" ] && kill "$APP_PID" 2>/dev/null && wait "$APP_PID" 2>/dev/null || true
+    if [ -n "$APP_PID" ]; then  # the app and its helper processes (own process group, see setsid)
+        kill -TERM -- "-$APP_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 -- "-$APP_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL -- "-$APP_PID" 2>/dev/null || true
+        wait "$APP_PID" 2>/dev/null || true
+    fi
     kill "$XVFB" 2>/dev/null || true
     rm -rf "$DATA"
 }
@@ -36,7 +41,7 @@ export DISPLAY=":$DISPLAY_NO"
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 
 t0=$(date +%s.%N)
-env -i HOME="$HOME" PATH=/usr/bin:/bin LANG=C.UTF-8 DISPLAY="$DISPLAY" QT_QPA_PLATFORM=xcb DOSSIER_DATA_DIR="$DATA" \
+setsid env -i HOME="$HOME" PATH=/usr/bin:/bin LANG=C.UTF-8 DISPLAY="$DISPLAY" QT_QPA_PLATFORM=xcb DOSSIER_DATA_DIR="$DATA" \
     "$APP" > "$OUT/app.log" 2>&1 &
 APP_PID=$!
 WID=""
