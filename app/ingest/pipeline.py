@@ -124,8 +124,12 @@ class Ingestor:
         summary = IngestSummary(failed=list(failures))
         todo = self._triage(files, summary)
 
-        def ocr_progress(ev: Progress) -> None:  # "OCR page 3/10" (from the parse thread)
-            if ev.stage == "ocr":
+        waiting_for = {"name": ""}
+
+        def ocr_progress(ev: Progress) -> None:
+            """OCR progress ("OCR page 3/10", from the parse thread) of the document being waited
+            for; the next one's, read ahead while this one embeds, would make the progress jump."""
+            if ev.stage == "ocr" and ev.document == waiting_for["name"]:
                 on_progress(ev)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-parse") as pool:
@@ -134,11 +138,13 @@ class Ingestor:
                 if cancel.cancelled:
                     summary.cancelled = True
                     break
+                waiting_for["name"] = path.name
                 fut = pending or pool.submit(self._parse, path, password, cancel, ocr_progress)
                 pending = pool.submit(self._parse, todo[i + 1][0], password, cancel, ocr_progress) if i + 1 < len(todo) else None
                 on_progress(Progress("document", i, len(todo), "documents", f"Indexing {path.name}", str(path)))
                 try:
                     parsed = fut.result()
+                    waiting_for["name"] = ""
                     summary.added.append(self._index(path, sha, parsed, on_progress, cancel))
                 except Cancelled:
                     summary.cancelled = True
