@@ -124,27 +124,20 @@ class Ingestor:
         summary = IngestSummary(failed=list(failures))
         todo = self._triage(files, summary)
 
-        waiting_for = {"name": ""}
-
-        def ocr_progress(ev: Progress) -> None:
-            """OCR progress ("OCR page 3/10", from the parse thread) of the document being waited
-            for; the next one's, read ahead while this one embeds, would make the progress jump."""
-            if ev.stage == "ocr" and ev.document == waiting_for["name"]:
-                on_progress(ev)
-
+        ocr_progress = _OcrProgress(on_progress)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-parse") as pool:
             pending: Future | None = None
             for i, (path, sha) in enumerate(todo):
                 if cancel.cancelled:
                     summary.cancelled = True
                     break
-                waiting_for["name"] = path.name
+                ocr_progress.waiting_for = path.name
                 fut = pending or pool.submit(self._parse, path, password, cancel, ocr_progress)
                 pending = pool.submit(self._parse, todo[i + 1][0], password, cancel, ocr_progress) if i + 1 < len(todo) else None
                 on_progress(Progress("document", i, len(todo), "documents", f"Indexing {path.name}", str(path)))
                 try:
                     parsed = fut.result()
-                    waiting_for["name"] = ""
+                    ocr_progress.waiting_for = ""
                     summary.added.append(self._index(path, sha, parsed, on_progress, cancel))
                 except Cancelled:
                     summary.cancelled = True
@@ -272,6 +265,20 @@ class Ingestor:
         except DossierError as err:  # the store itself is unusable: report both
             message = f"{message} (and the failure could not be recorded: {err})"
         return IngestFailure(str(path), message, status)
+
+
+class _OcrProgress:
+    """Passes on OCR progress ("OCR page 3/10", from the parse thread) of the document the
+    ingest is waiting for; the next one's, read ahead while this one embeds, would make the
+    progress jump back and forth."""
+
+    def __init__(self, on_progress: ProgressFn) -> None:
+        self.on_progress = on_progress
+        self.waiting_for = ""  # file name, as the parse worker reports it
+
+    def __call__(self, ev: Progress) -> None:
+        if ev.stage == "ocr" and ev.document == self.waiting_for:
+            self.on_progress(ev)
 
 
 def embedding_text(chunk: Chunk) -> str:
