@@ -181,7 +181,7 @@ def _ocr_textless(doc: Any, pages: list[PageText], ocr: "OcrEngine", cancel: Can
             text, layout = "", None
         else:
             try:
-                text, layout = ocr.read_page(page)
+                text, layout = ocr.read_page(page) if _has_objects(page) else ("", None)
             except Exception as exc:  # noqa: BLE001 - one unreadable scan must not fail the document
                 log.warning("OCR of page %d failed: %s: %s", index + 1, type(exc).__name__, exc)
                 text, layout = "", None
@@ -194,6 +194,13 @@ def _ocr_textless(doc: Any, pages: list[PageText], ocr: "OcrEngine", cancel: Can
             pages[index] = PageText(page=index, text=pages[index].text, has_text=False, ocr=True)
         if on_ocr is not None:
             on_ocr(pages[index], done, len(todo))
+
+
+def _has_objects(page: Any) -> bool:
+    """False for a truly empty page: nothing drawn, nothing to OCR (and no render to pay for)."""
+    import pypdfium2.raw as raw
+
+    return int(raw.FPDFPage_CountObjects(page.raw)) > 0
 
 
 def _has_text(page: Any, text: str) -> bool:
