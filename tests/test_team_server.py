@@ -232,7 +232,8 @@ def test_replace_and_remove_reach_the_other_client(clients, tmp_path: Path) -> N
 
 
 def test_document_without_text_is_shared_too(clients, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """A scan whose pages have no text has no chunks (so no vectors, no upload marker)."""
+    """A scan whose pages have no text has no chunks (so no vectors, no upload marker); an
+    OCR'd page keeps its word boxes on the way through the server."""
     from app.types import DocumentRecord, PageText
 
     a, b, _ = clients
@@ -241,10 +242,14 @@ def test_document_without_text_is_shared_too(clients, tmp_path: Path) -> None:  
     rec = DocumentRecord(id=doc_id, path=str(pdf), title="Scanned letter", page_count=2, doc_type="other",
                          status="indexed", workspace=a.workspace, textless_pages=[0, 1],
                          index_settings=a.library.index_identity)
-    a.library.catalog.commit_document(rec, [PageText(0, "", has_text=False), PageText(1, "", has_text=False)], [])
+    layout = '{"lines": [[0, 9, [72.0, 700.0, 140.0, 712.0]]]}'  # OCR boxes travel with the page
+    a.library.catalog.commit_document(rec, [PageText(0, "", has_text=False),
+                                            PageText(1, "Dividend.", has_text=True, ocr=True, layout=layout)], [])
     got = {d.id: d for d in b.documents()}[doc_id]
     assert dataclasses.replace(got, path="") == dataclasses.replace({d.id: d for d in a.documents()}[doc_id], path="")
-    assert got.textless_pages == [0, 1] and [p.has_text for p in b.page_texts(doc_id)] == [False, False]
+    pages = b.page_texts(doc_id)
+    assert got.textless_pages == [0, 1] and [p.has_text for p in pages] == [False, True]
+    assert pages[1].ocr and pages[1].layout == layout  # highlights on OCR'd pages work for the other client
     b.remove(doc_id)
 
 

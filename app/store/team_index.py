@@ -160,7 +160,7 @@ class TeamIndex:
             self.server.call("store page texts", self.pages_col.upsert, ids=[f"{doc_id}:p{p.page}" for p in part],
                              embeddings=_ONE * len(part),
                              metadatas=[{"doc_id": doc_id, "page": p.page, "text": p.text, "has_text": p.has_text,
-                                         "ocr": p.ocr} for p in part])
+                                         "ocr": p.ocr, "layout": p.layout} for p in part])
 
     # -- removal -----------------------------------------------------------------------------
     def unpublish(self, doc_id: str) -> bool:
@@ -309,7 +309,7 @@ def _chunk(m: dict[str, Any]) -> Chunk:
 
 def _page(m: dict[str, Any]) -> PageText:
     return PageText(page=int(m["page"]), text=str(m.get("text", "")), has_text=bool(m.get("has_text", True)),
-                    ocr=bool(m.get("ocr", False)))
+                    ocr=bool(m.get("ocr", False)), layout=str(m.get("layout", "")))  # OCR boxes for highlights
 
 
 def _record_meta(r: DocumentRecord, identity: str, replaces: list[str], chunk_count: int, at: float) -> dict:
