@@ -103,3 +103,28 @@ def test_missing_file_is_reported(qtbot, tmp_path: Path) -> None:  # type: ignor
     qtbot.addWidget(v)
     assert not v.open_document("x", str(tmp_path / "gone.pdf"), "Gone")
     assert "missing" in v.title.text() and v.doc_id is None
+
+
+def test_long_document_find_waits_for_a_pause_and_places_lazily(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from app.samples.pdf_writer import write_text_pdf
+
+    pdf = write_text_pdf(tmp_path / "long.pdf", [f"Section {i}\n" + "the ledger " * 12 for i in range(40)], title="Long")
+    v = Viewer()
+    qtbot.addWidget(v)
+    v.resize(900, 700)
+    v.show()
+    qtbot.waitExposed(v)
+    assert v.open_document("long", str(pdf), "Long")
+    qtbot.keyClicks(v.find_box, "ledger")
+    assert not [h for h in v.canvas.highlights if h.kind == "find"]  # not searched per keystroke
+    qtbot.waitUntil(lambda: v.find_status.text() == "480 found", timeout=5000)
+    hits = [h for h in v.canvas.highlights if h.kind == "find"]
+    shown = v.canvas.visible_pages()
+    assert 0 < len(shown) < 40
+    qtbot.waitUntil(lambda: all(h.placed for h in hits if h.span.page in shown), timeout=5000)
+    assert not any(h.placed for h in hits if h.span.page > shown[-1] + 1)  # off-screen hits cost nothing
+    v.go_to_page(30)
+    assert v.current_page() == 30 and 30 in v.canvas.visible_pages()
+    qtbot.waitUntil(lambda: all(h.placed for h in hits if h.span.page == 30), timeout=5000)
+    rects = [(h.span.page, v.canvas.to_viewport(h.span.page, r)) for h in hits if h.span.page == 30 for r in h.rects]
+    assert len(rects) == 12 and all(v.canvas.page_rect(30).contains(r) for _p, r in rects)

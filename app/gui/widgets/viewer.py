@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
@@ -22,6 +22,8 @@ from app.text.layout import page_layouts
 from app.types import PageText, Span
 
 PageTexts = Sequence["str | PageText"]
+FIND_DELAY_MS = 250
+FIND_INSTANT_PAGES = 30
 DocResolver = Callable[[str], "tuple[str, PageTexts] | None"]  # doc_id -> (path, page texts)
 
 
@@ -91,8 +93,14 @@ class Viewer(QWidget):
         self.find_box = QLineEdit(self)
         self.find_box.setPlaceholderText("Find in document (Ctrl+F)")
         self.find_box.setClearButtonEnabled(True)
-        self.find_box.returnPressed.connect(self.find_next)
-        self.find_box.textChanged.connect(self._find_changed)
+        self.find_box.returnPressed.connect(self._find_enter)
+        # in a long document typing restarts a short timer: the search runs once the user
+        # pauses, not per keystroke (a short document is searched at once)
+        self._find_timer = QTimer(self)
+        self._find_timer.setSingleShot(True)
+        self._find_timer.setInterval(FIND_DELAY_MS)
+        self._find_timer.timeout.connect(lambda: self._find_changed(self.find_box.text()))
+        self.find_box.textChanged.connect(self._find_typed)
         self.find_status = QLabel("")
         bar.addWidget(self.find_box, 1)
         bar.addWidget(self.find_status)
@@ -129,7 +137,7 @@ class Viewer(QWidget):
             return
         self._apply_page_texts(page_texts)
         for h in self.canvas.highlights:
-            h.rects = self.canvas.span_rects(h.span)
+            h.rects = None  # placed again (OCR boxes may have arrived) when next painted
         self.canvas.viewport().update()
         self._find_changed(self.find_box.text())
 
@@ -245,6 +253,23 @@ class Viewer(QWidget):
         self._find_index = -1
         self.canvas.set_highlights(self._find_hits, "find")
         self.find_status.setText(f"{len(self._find_hits)} found" if text.strip() else "")
+
+    def _find_typed(self, text: str) -> None:
+        if self.page_count() > FIND_INSTANT_PAGES:
+            self._find_timer.start()
+        else:
+            self._find_changed(text)
+
+    def _find_enter(self) -> None:
+        if self._find_timer.isActive():  # Enter before the pause: search now
+            self._find_timer.stop()
+            self._find_changed(self.find_box.text())
+        self.find_next()
+
+    def find_now(self) -> None:
+        """Run the pending search at once (what the pause after typing does)."""
+        self._find_timer.stop()
+        self._find_changed(self.find_box.text())
 
     def find_next(self, step: int = 1) -> None:
         if not self._find_hits:
