@@ -67,15 +67,18 @@ def attributing_probe():  # type: ignore[no-untyped-def]
             now = time.perf_counter()
             late = max(0.0, (now - self._last) * 1000.0 - self.interval_ms)
             sched = _schedstat()
+            cpu = wait = None
             if sched is not None and self._sched is not None:
-                cpu, wait = sched[0] - self._sched[0], sched[1] - self._sched[1]
-                self.ticks.append((round(now - self._start, 2), round(late, 1), round(cpu, 1), round(wait, 1)))
+                cpu, wait = round(sched[0] - self._sched[0], 1), round(sched[1] - self._sched[1], 1)
+            # every tick is kept; without counters (off Linux, or a failed read) it counts as blocked
+            self.ticks.append((round(now - self._start, 2), round(late, 1), cpu, wait))
             self._sched = sched
             super()._tick()
 
         def blocked_ms(self) -> list[float]:
             """Per tick: late time not explained by running or waiting for a core."""
-            return [max(0.0, late - max(0.0, cpu - 1.0) - wait) for _t, late, cpu, wait in self.ticks]
+            return [late if cpu is None else max(0.0, late - max(0.0, cpu - 1.0) - wait)
+                    for _t, late, cpu, wait in self.ticks]
 
     return AttributingProbe(10)
 
