@@ -52,15 +52,29 @@ def split_id(chunk_id: str) -> tuple[str, int]:
     return doc_id, int(ordinal)
 
 
+#: At most this many chunks make one merged hit. Without a cap, a short document whose every
+#: chunk is a candidate collapses into one hit holding the whole text (one "passage" for a
+#: 4-page contract); three chunks still keep a table or clause that straddles a border whole.
+MAX_GROUP = 4
+
+
 def merge_neighbours(ordered: Sequence[str], scores: Mapping[str, float],
-                     ranks: Mapping[str, Mapping[str, int]], k: int, merge: bool = True) -> list[Group]:
+                     ranks: Mapping[str, Mapping[str, int]], k: int, merge: bool = True,
+                     max_group: int = MAX_GROUP) -> list[Group]:
     """Walk ids best-first into at most ``k`` groups; an id adjacent (ordinal ±1, same doc) to a
-    group joins it, and groups that come to touch are united. Stops once ``k`` groups exist."""
+    group joins it, and groups that come to touch are united, up to ``max_group`` chunks per
+    group (a neighbour of a full group starts its own). Stops once ``k`` groups exist."""
     groups: list[Group] = []
     for cid in ordered:
         doc_id, ordinal = split_id(cid)
         g = Group(doc_id, ordinal, ordinal, cid, scores[cid], [cid], dict(ranks.get(cid, {})))
         touching = [x for x in groups if merge and x.doc_id == doc_id and x.lo - 1 <= ordinal <= x.hi + 1]
+        size = 1
+        for x in list(touching):  # join only while the united group stays within the cap
+            if size + len(x.members) > max_group:
+                touching.remove(x)
+            else:
+                size += len(x.members)
         if touching:
             head = touching[0]
             head.absorb(g)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal, Mapping
 
 from app.embed.base import Embedder
+from app.retrieval.expand import expansion_terms
 from app.retrieval.fusion import Group, merge_neighbours, rrf
 from app.store.catalog import Catalog
 from app.store.fts import title_terms
@@ -28,7 +29,7 @@ class HybridRetriever:
     def __init__(self, catalog: Catalog, vectors: VectorIndex | None, embedder: Embedder | None,
                  workspace: str = "default", candidates: int = 50, rrf_k: int = 60,
                  weights: Mapping[str, float] | None = None, merge: bool = True,
-                 drop_title_terms: bool = True) -> None:
+                 drop_title_terms: bool = True, expand: bool = True) -> None:
         self.catalog = catalog
         self.vectors = vectors
         self.embedder = embedder
@@ -38,6 +39,8 @@ class HybridRetriever:
         self.weights = dict(weights or DEFAULT_WEIGHTS)
         self.merge = merge
         self.drop_title_terms = drop_title_terms
+        #: OR analyst vocabulary into the lexical query (see :mod:`app.retrieval.expand`)
+        self.expand = expand
 
     # -- candidate lists -------------------------------------------------------------
     def _lexical(self, query: str, doc_ids: list[str] | None, n: int) -> list[str]:
@@ -47,6 +50,8 @@ class HybridRetriever:
                 rec = self.catalog.get(self.workspace, doc_id)
                 if rec is not None:
                     drop |= title_terms(rec.title, Path(rec.path).stem)
+        if self.expand:
+            query = f"{query} {expansion_terms(query)}"
         return [cid for cid, _ in self.catalog.lexical_search(self.workspace, query, doc_ids, n, drop)]
 
     def _dense(self, query: str, doc_ids: list[str] | None, n: int, indexed: set[str]) -> list[str]:
@@ -91,8 +96,10 @@ class HybridRetriever:
                 titles[g.doc_id] = rec.title if rec else g.doc_id
             parts = sorted((chunks[m] for m in g.members), key=lambda c: c.ordinal)
             first, last, best = parts[0], parts[-1], chunks[g.best_id]
+            sections = list(dict.fromkeys(c.section for c in parts if c.section))
             hits.append(SearchHit(chunk_id=g.best_id, doc_id=g.doc_id, doc_title=titles[g.doc_id],
-                                  section=best.section, page_start=first.page_start, page_end=last.page_end,
+                                  # a merged hit that crosses a heading names every section it covers
+                                  section=" / ".join(sections) if len(sections) > 1 else best.section, page_start=first.page_start, page_end=last.page_end,
                                   char_start=first.char_start, char_end=last.char_end, score=round(g.score, 6),
                                   text=" ".join(c.text for c in parts), ranks=dict(g.ranks)))
         return hits
