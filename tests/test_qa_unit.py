@@ -153,3 +153,16 @@ def test_small_context_drops_sources_but_keeps_evidence() -> None:
 def test_fragment_only_answer_is_not_fully_supported() -> None:
     assert not _ask(FakeLLM(["The answer is:"])).fully_supported
     assert _ask(FakeLLM(["Yes. " + GOOD])).fully_supported  # "Yes." is not held against it
+
+
+def test_merged_passage_is_labelled_with_the_section_of_its_best_sentence() -> None:
+    from app.analysis.evidence import section_at
+    from app.types import SearchHit
+
+    text = ("8. Intellectual Property 8.1 All reports are owned by Provider. "
+            "9. Governing Law and Disputes 9.1 This Agreement is governed by the laws of Delaware.")
+    h = SearchHit("d:1", "d", "MSA", "8. Intellectual Property / 9. Governing Law and Disputes", 2, 3, 0, 10, 1.0, text)
+    assert section_at(h, text.index("9.1")) == "9. Governing Law and Disputes"
+    assert section_at(h, text.index("8.1")) == "8. Intellectual Property"
+    single = SearchHit("d:1", "d", "MSA", "Article 5 > 5.2 Fees", 0, 0, 0, 10, 1.0, "5.2 Fees ...")
+    assert section_at(single, 3) == "Article 5 > 5.2 Fees"

@@ -36,6 +36,23 @@ def test_sentence_splitter_keeps_abbreviations_and_decimals() -> None:
     assert s == ["Apple Inc. sold $1.6 billion in the U.S. last year.", "See Item 7. Then stop.", "Section 12.3. applies."]
 
 
+def test_known_headings_split_off_and_clause_numbers_stay_with_their_clause() -> None:
+    from app.text.sentences import heading_titles
+
+    text = ("Fees are due monthly. 8. Intellectual Property 8.1 All reports are owned by Provider. "
+            "9. Governing Law and Disputes 9.1 This Agreement is governed by the laws of Delaware.")
+    heads = heading_titles("8. Intellectual Property / 9. Governing Law and Disputes")
+    assert split_sentences(text, headings=heads) == [
+        "Fees are due monthly.", "8. Intellectual Property", "8.1 All reports are owned by Provider.",
+        "9. Governing Law and Disputes", "9.1 This Agreement is governed by the laws of Delaware."]
+    # without the headings nothing is guessed, but "8." is never a sentence of its own
+    assert "8." not in split_sentences(text) and len(split_sentences(text)) == 3
+    assert heading_titles("Item 7 > Item 7A. Market Risk") == ["Item 7A. Market Risk", "Item 7"]
+    # a title-case proper noun after the heading is not mistaken for more heading
+    assert split_sentences("Item 7. MD&A Revenue of Injecta Holdings was $777 million.", headings=["Item 7. MD&A"]) == [
+        "Item 7. MD&A", "Revenue of Injecta Holdings was $777 million."]
+
+
 def test_cut_at_sentence_never_cuts_mid_sentence() -> None:
     text = "First sentence here. Second one is longer than that. Third."
     assert cut_at_sentence(text, 30) == "First sentence here."

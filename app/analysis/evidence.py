@@ -16,7 +16,7 @@ import numpy as np
 from app.analysis.features import Number, content_words, key_terms, numbers, overlap, years
 from app.analysis.injection import addresses_ai
 from app.analysis.types import Evidence
-from app.text.sentences import sentence_spans
+from app.text.sentences import heading_titles, sentence_spans
 from app.text.spans import chunk_offsets_to_spans, chunk_text_from_pages, locate_in_chunk, locate_in_page
 from app.types import PageText, SearchHit, Span
 
@@ -54,7 +54,7 @@ def prepare_sources(hits: Sequence[SearchHit], embedder: EmbedderLike | None,
                     extra_texts: Sequence[str] = ()) -> tuple[list[SourceText], np.ndarray]:
     """Split every hit into sentences and embed them together with ``extra_texts`` (e.g. the
     question) in one call; returns the sources and the embeddings of ``extra_texts``."""
-    per_hit = [sentence_spans(h.text) or [(0, len(h.text))] for h in hits]
+    per_hit = [_sentences(h) for h in hits]
     flat = [h.text[a:b] for h, sp in zip(hits, per_hit) for a, b in sp]
     vecs = embed_texts(embedder, list(extra_texts) + flat)
     extra, rest = vecs[: len(extra_texts)], vecs[len(extra_texts):]
@@ -73,6 +73,29 @@ def prepare_sources(hits: Sequence[SearchHit], embedder: EmbedderLike | None,
         out.append(src)
         pos += len(sp)
     return out, extra
+
+
+def _sentences(hit: SearchHit) -> list[tuple[int, int]]:
+    """Sentence spans of a hit; its section headings (glued to the first clause by whitespace
+    normalisation) are labels, not evidence, so they are split off and left out."""
+    heads = heading_titles(hit.section)
+    spans = [(a, b) for a, b in sentence_spans(hit.text, headings=heads) if hit.text[a:b] not in heads]
+    return spans or [(0, len(hit.text))]
+
+
+def section_at(hit: SearchHit, offset: int) -> str:
+    """The section (path) of a merged hit that holds ``offset`` of its text: the one whose
+    heading occurs last before it (a passage spanning "8. IP / 9. Governing Law" whose best
+    sentence is clause 9.1 is labelled "9. Governing Law")."""
+    parts = hit.section.split(" / ")
+    if len(parts) == 1:
+        return hit.section
+    best, best_pos = parts[0], -1
+    for part in parts:
+        pos = hit.text.rfind(part.split(" > ")[-1].strip(), 0, offset + 1)
+        if pos > best_pos:
+            best, best_pos = part, pos
+    return best
 
 
 def cosine(vec: np.ndarray, mat: np.ndarray) -> np.ndarray:
@@ -173,7 +196,7 @@ def build_evidence(question: str, qvec: np.ndarray, sources: list[SourceText], p
         scores = question_scores(question, qvec, src, weights)
         best = int(np.argmax(scores)) if len(scores) else 0
         a, b = src.spans[best] if src.spans else (0, len(h.text))
-        ev = Evidence(rank=i + 1, chunk_id=h.chunk_id, doc_id=h.doc_id, doc_title=h.doc_title, section=h.section,
+        ev = Evidence(rank=i + 1, chunk_id=h.chunk_id, doc_id=h.doc_id, doc_title=h.doc_title, section=section_at(h, a),
                       page_start=h.page_start, page_end=h.page_end, char_start=h.char_start, char_end=h.char_end,
                       score=float(h.score), text=h.text, best_sentence=h.text[a:b],
                       best_sentence_spans=hit_spans(h, page_cache.get(h.doc_id), a, b),

@@ -28,7 +28,7 @@ from app.analysis.structure import PRIORITY_SECTIONS, SectionSpec, cue_score, se
 from app.analysis.types import Summary, SummaryBullet, SummarySection
 from app.llm.base import LLM
 from app.text.normalize import normalize_with_map, raw_span
-from app.text.sentences import sentence_spans, split_sentences
+from app.text.sentences import heading_titles, sentence_spans, split_sentences
 from app.text.spans import chunk_offsets_to_spans
 from app.types import CancelToken, Chunk, DocumentRecord, PageText, Progress, ProgressFn, Span
 
@@ -117,9 +117,10 @@ def extract_backbone(specs: Sequence[SectionSpec], chunks: Sequence[Chunk], page
     for c in chunks:
         if c.kind == "table":
             continue
-        for a, b in sentence_spans(c.text):
+        heads = heading_titles(c.section)
+        for a, b in sentence_spans(c.text, headings=heads):  # "7. Limitation of Liability 7.1 …" -> the clause
             sent = c.text[a:b]
-            if len(sent) < 40 or addresses_ai(sent):  # a planted instruction is not a point of the document
+            if len(sent) < 40 or sent in heads or addresses_ai(sent):  # a planted instruction is not a point of the document
                 continue
             for s in specs:
                 score = cue_score(s, sent, c.section)

@@ -11,6 +11,7 @@ word boundaries so a highlight never covers half a page.
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 #: Lower-case words that end with "." without ending the sentence.
 ABBREVIATIONS = frozenset(
@@ -27,6 +28,8 @@ _LINE_BREAK = re.compile(r"\s*\n\s*\n\s*|\s*\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 
 DEFAULT_MAX_CHARS = 320
 
+#: What may precede the "." of a clause/list number at the start of a sentence ("8", "8.1", "(b)", "iv").
+_LIST_NUMBER = re.compile(r"\s*\(?(?:\d{1,3}(?:\.\d{1,3})*|[ivxlc]{1,5}|[a-z])\)?", re.IGNORECASE)
 
 _HEADING_NUMBER = re.compile(r"\b(?:item|section|sec|article|art|note|part|schedule|exhibit|clause|rule|no|step)\s+"
                              r"[0-9ivx]+(?:\.[0-9]+)*[a-z]?$", re.IGNORECASE)
@@ -56,6 +59,8 @@ def _raw_sentences(text: str, a: int, b: int) -> list[tuple[int, int]]:
         end = m.end()
         if m.group().startswith(".") and len(m.group()) == 1 and _is_abbreviation(text, m.start()):
             continue
+        if m.group() == "." and _LIST_NUMBER.fullmatch(text, start, m.start()):
+            continue  # "8." opening a clause or a list item: not a sentence of its own
         if end < b and not _NEXT_START.match(text, end, b):
             continue  # "see p. 12" / lower-case continuation: not a boundary
         out.append((start, end))
@@ -86,11 +91,37 @@ def _windows(text: str, a: int, b: int, max_chars: int) -> list[tuple[int, int]]
     return [s for s in out if s[1] > s[0]]
 
 
-def sentence_spans(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> list[tuple[int, int]]:
+def _heading_split(text: str, a: int, b: int, headings: Sequence[str]) -> list[tuple[int, int]]:
+    """Split a known heading (the chunk's section titles, found at ingest) off the start of a
+    sentence: chunk text is whitespace-normalised, so "9. Governing Law and Disputes 9.1 This
+    Agreement is governed …" arrives as one run. Case and spacing must match exactly."""
+    for h in headings:
+        end = a + len(h)
+        if h and end < b and text.startswith(h, a) and text[end].isspace():
+            return [(a, end), *_strip_pair(text, end, b)]
+    return [(a, b)]
+
+
+def heading_titles(section: str) -> list[str]:
+    """The headings named by a section path ("Article 5 > 5.2 Fees", "8. IP / 9. Law"),
+    longest first (so "Item 7A" is tried before "Item 7")."""
+    parts = {p.strip() for chunk in section.split(" / ") for p in chunk.split(" > ") if len(p.strip()) >= 3}
+    return sorted(parts, key=len, reverse=True)
+
+
+def _strip_pair(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    s, e = _strip(text, a, b)
+    return [(s, e)] if e > s else []
+
+
+def sentence_spans(text: str, max_chars: int = DEFAULT_MAX_CHARS,
+                   headings: Sequence[str] = ()) -> list[tuple[int, int]]:
     """``(start, end)`` offsets of the sentences of ``text`` (whitespace trimmed).
 
     Blank lines and bullet/numbered-list line starts always end a sentence; a sentence
-    longer than ``max_chars`` is cut into word-boundary windows.
+    longer than ``max_chars`` is cut into word-boundary windows. A heading from ``headings``
+    glued to the front of a sentence becomes its own span (evidence and summaries quote the
+    clause, not "7. Limitation of Liability 7.1 …"; see :func:`heading_titles`).
     """
     blocks: list[tuple[int, int]] = []
     pos = 0
@@ -100,15 +131,16 @@ def sentence_spans(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> list[tuple[
     blocks.append((pos, len(text)))
     spans: list[tuple[int, int]] = []
     for a, b in blocks:
-        for s, e in _raw_sentences(text, a, b):
-            s, e = _strip(text, s, e)
-            if e > s:
-                spans.extend(_windows(text, s, e, max_chars) if max_chars and e - s > max_chars else [(s, e)])
+        for s0, e0 in _raw_sentences(text, a, b):
+            s0, e0 = _strip(text, s0, e0)
+            for s, e in (_heading_split(text, s0, e0, headings) if headings and e0 > s0 else [(s0, e0)]):
+                if e > s:
+                    spans.extend(_windows(text, s, e, max_chars) if max_chars and e - s > max_chars else [(s, e)])
     return spans
 
 
-def split_sentences(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> list[str]:
-    return [text[a:b] for a, b in sentence_spans(text, max_chars)]
+def split_sentences(text: str, max_chars: int = DEFAULT_MAX_CHARS, headings: Sequence[str] = ()) -> list[str]:
+    return [text[a:b] for a, b in sentence_spans(text, max_chars, headings)]
 
 
 def cut_at_sentence(text: str, max_chars: int) -> str:
