@@ -142,3 +142,10 @@ def test_new_number_alone_is_a_checkable_answer() -> None:
     assert sents[0].supported
     sents, _, _ = _verify("Widget Corp revenue in 2023 was $1,900 million [1].", question=q)
     assert not sents[0].supported and any("1,900" in r for r in sents[0].reasons)
+
+
+def test_short_plurals_meet_their_singular() -> None:
+    from app.analysis.features import content_words
+
+    assert content_words("What are the fees?") <= content_words("a monthly fee of $12,000")
+    assert content_words("laws") == content_words("law") and content_words("loss") != content_words("lo")

@@ -50,6 +50,9 @@ def stem(word: str) -> str:
         if len(w) > len(suffix) + 3 and w.endswith(suffix):
             w = w[: -len(suffix)]
             break
+    else:  # short plurals: "fees" -> "fee", "fees" must meet "fee" (but not "gas", "loss", "bonus", "basis")
+        if len(w) == 4 and w.endswith("s") and w[-2] not in "su" and not w.endswith("is"):
+            w = w[:-1]
     return w[:6]
 
 

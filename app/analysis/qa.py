@@ -132,7 +132,7 @@ def _check(cancel: CancelToken | None) -> None:
 
 def _model_name(llm: LLM) -> str:
     info = getattr(llm, "info", None)
-    return str(getattr(info, "name", "") or "")
+    return str(getattr(info, "display_name", "") or getattr(info, "name", "") or "")
 
 
 def _generate(llm: LLM, messages: list, max_tokens: int, on_token: Callable[[str], None] | None,

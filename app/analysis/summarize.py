@@ -88,7 +88,7 @@ def summarize_document(
     specs = structure_for(doc.doc_type)
     page_map = {p.page: p.text for p in pages}
     summary = Summary(doc_id=doc.id, doc_type=doc.doc_type, doc_title=doc.title,
-                      model=str(getattr(getattr(llm, "info", None), "name", "") or ("extractive" if llm is None else "")))
+                      model=_model_name(llm))
     extracted = extract_backbone(specs, chunks, page_map)
     generated: dict[str, list[SummaryBullet]] = {s.title: [] for s in specs}
     if llm is not None and chunks:
@@ -106,6 +106,11 @@ def summarize_document(
     summary.seconds = round(time.perf_counter() - t0, 3)
     progress(Progress("summarize", 1, 1, "steps", "Summary ready"))
     return summary
+
+
+def _model_name(llm: LLM | None) -> str:
+    info = getattr(llm, "info", None)
+    return "extractive" if llm is None else str(getattr(info, "display_name", "") or getattr(info, "name", "") or "")
 
 
 # -- extractive backbone -------------------------------------------------------------------

@@ -274,20 +274,11 @@ def overall_progress(emit: Any) -> Any:
 
 
 def model_display_name(info: Any, settings: Any) -> str:
-    """What the status bar calls the model: the GGUF file's name (header names are often
-    internal run names), marked "bundled" for the default, or the server's model."""
-    name = getattr(info, "name", "") or "model"
-    path = getattr(info, "path", "") or ""
-    if getattr(settings, "llm_remote_url", ""):
-        from urllib.parse import urlparse
-
-        return f"{name} on {urlparse(settings.llm_remote_url).netloc or settings.llm_remote_url}"
-    if path:
-        name = Path(path).stem.replace(".", " ")
-        quant = getattr(info, "quantization", "")
-        if quant and quant.lower() not in name.lower():
-            name += f" {quant}"
-    return name + (" (bundled)" if not getattr(settings, "llm_model", "") else "")
+    """What the status bar calls the model (see ``ModelInfo.display_name``), marked "bundled"
+    for the default."""
+    name = getattr(info, "display_name", "") or getattr(info, "name", "") or "model"
+    bundled = not getattr(settings, "llm_model", "") and not getattr(settings, "llm_remote_url", "")
+    return name + (" (bundled)" if bundled else "")
 
 
 def model_facts(info: Any) -> str:

@@ -31,6 +31,24 @@ class ModelInfo:
     n_ctx: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def display_name(self) -> str:
+        """What people call the model: the GGUF file's name with its quantisation (header
+        names are often internal training-run names, e.g. "Smollm2 135M 8k Lc100K Mix1 Ep2"),
+        or "<model> on <host>" for a server."""
+        if self.extra.get("remote"):
+            from urllib.parse import urlparse
+
+            return f"{self.name} on {urlparse(self.path).netloc or self.path}"
+        if not self.path:
+            return self.name or "model"
+        from pathlib import Path
+
+        name = Path(self.path).stem.replace(".", " ")
+        if self.quantization and self.quantization.lower() not in name.lower():
+            name += f" {self.quantization}"
+        return name
+
 
 @dataclass
 class GenerationStats:
