@@ -199,3 +199,23 @@ def test_ingest_progress_is_one_bar_over_all_documents() -> None:
     assert done == sorted(done) and seen[-1].done == seen[-1].total == 2 * _PER_DOC  # one bar, never backwards
     assert seen[1].message == "a.pdf (1 of 2): 16/32 chunks" and seen[4].message.startswith("b.pdf (2 of 2)")
     assert [p.done // _PER_DOC for p in seen] == [0, 0, 0, 1, 1, 2]  # how the window notices each commit
+
+
+def test_ingest_progress_of_a_scanned_document_never_goes_backwards() -> None:
+    """Reading, OCR and embedding of one document share its part of the bar; the next
+    document's read-ahead is not drawn."""
+    from app.gui.actions import overall_progress
+    from app.types import Progress
+
+    seen: list[Progress] = []
+    fn = overall_progress(seen.append)
+    for p in (Progress("document", 0, 2, "documents", "Indexing scan.pdf", "/x/scan.pdf"),
+              Progress("parse", 10, 10, "pages", "", "scan.pdf"),
+              Progress("ocr", 0, 10, "pages", "OCR page 1/10", "scan.pdf"),
+              Progress("parse", 4, 30, "pages", "", "next.pdf"),  # read ahead while this one is OCR'd
+              Progress("ocr", 9, 10, "pages", "OCR page 10/10", "scan.pdf"),
+              Progress("embed", 1, 40, "chunks", "", "/x/scan.pdf"), Progress("embed", 40, 40, "chunks", "", "/x/scan.pdf")):
+        fn(p)
+    done = [p.done for p in seen]
+    assert done == sorted(done) and len(seen) == 6  # the read-ahead event was dropped
+    assert seen[2].message == "scan.pdf (1 of 2): OCR page 1/10" and seen[-1].done < 1000

@@ -235,6 +235,29 @@ def test_settings_dialog_model_and_token(qtbot, tmp_path: Path) -> None:  # type
         keyring.set_keyring(previous)
 
 
+def test_settings_switch_ocr_and_index_server(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """OCR off is saved and used by the next ingest; pointing at a team index server that
+    cannot be reached says so clearly, and clearing the address brings the local library back."""
+    w = _indexed_window(qtbot, tmp_path, FakeLLM())
+    local = [d.id for d in w.service.documents()]
+    dlg = w.open_settings()
+    assert dlg.ocr.isChecked()
+    dlg.ocr.setChecked(False)
+    dlg.index_url.setText("http://127.0.0.1:9")  # nothing listens on the discard port
+    dlg.accept()
+    assert w.service.settings.ocr is False and '"ocr": false' in (tmp_path / "data" / "settings.json").read_text()
+    assert w.service.settings.index_server_url == "http://127.0.0.1:9"
+    w.runner.wait_idle(60)
+    qtbot.waitUntil(lambda: bool(w.errors), timeout=30000)
+    assert "127.0.0.1:9" in w.errors[-1]
+    dlg = w.open_settings()
+    dlg.index_url.setText("")
+    dlg.accept()
+    w.runner.wait_idle(60)
+    qtbot.waitUntil(lambda: [w.library.doc_at(r).id for r in range(w.library.proxy.rowCount())] == local, timeout=30000)
+    assert w.service.settings.index_server_url == ""
+
+
 def test_no_secure_store_means_token_not_saved(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import keyring
     from keyring.backends import fail

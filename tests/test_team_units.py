@@ -132,6 +132,21 @@ def test_addresses_and_keyring_names() -> None:
             IndexServerClient(bad, token=None)
 
 
+def test_no_secure_store_means_no_token_and_a_clear_refusal() -> None:
+    import keyring
+    from keyring.backends import fail
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        client = IndexServerClient("http://index-host:8765")  # no keyring: no token, not a failure
+        assert client._token is None
+        message = str(client.auth_error())
+        assert "requires an access token" in message and "cannot be stored safely here" in message
+    finally:
+        keyring.set_keyring(before)
+
+
 def test_settings_fields_and_remote_urls(tmp_path: Path) -> None:
     s = Settings()
     assert s.index_server_url == "" and s.remote_urls() == []

@@ -246,28 +246,40 @@ class ServiceActions:
 _PER_DOC = 1000  # progress units per document in the overall ingest progress
 
 
+#: Where each stage of one document sits in its share of the bar: reading pages is quick,
+#: OCR (scanned pages only) and embedding are the long parts.
+_STAGES = {"parse": (0.0, 0.1), "ocr": (0.1, 0.6), "embed": (0.1, 1.0)}
+
+
 def overall_progress(emit: Any) -> Any:
-    """A ProgressFn that folds the ingest's per-document events (documents, then pages and
-    chunks of the current one) into one bar over the whole run: document i of n, and how far
-    it is. The window counts ``done // 1000`` to notice each committed document, so coalescing
-    events (the job throttles them) can never hide one."""
-    state = {"i": 0, "n": 1, "name": ""}
+    """A ProgressFn that folds the ingest's per-document events (documents, then pages, OCR'd
+    pages and chunks of the current one) into one bar over the whole run that only moves
+    forward: document i of n, and how far it is (stages weighted by :data:`_STAGES`; after OCR,
+    embedding fills the rest). Events about another document (the next one is read ahead)
+    are not drawn. The window counts ``done // 1000`` to notice each committed document, so
+    coalescing events (the job throttles them) can never hide one."""
+    state: dict[str, Any] = {"i": 0, "n": 1, "name": "", "ocr": False, "frac": 0.0}
 
     def on_progress(p: Progress) -> None:
-        frac = 0.0
+        detail = ""
         if p.stage == "document":
-            state["i"], state["n"] = p.done, max(1, p.total)
+            state.update(i=p.done, n=max(1, p.total), ocr=False, frac=0.0)
             if p.document:
                 state["name"] = Path(p.document).name
-            detail = ""
-        else:
-            frac = min(0.99, p.done / p.total) if p.total else 0.0
-            detail = f": {p.done:,}/{p.total:,} {p.unit}" if p.total else ""
+        elif p.document and Path(p.document).name != state["name"]:
+            return  # the read-ahead of the next document
+        elif p.total:
+            state["ocr"] = state["ocr"] or p.stage == "ocr"
+            lo, hi = _STAGES.get(p.stage, (0.0, 1.0))
+            if p.stage == "embed" and state["ocr"]:
+                lo = _STAGES["ocr"][1]
+            state["frac"] = max(state["frac"], min(0.99, lo + (hi - lo) * p.done / p.total))
+            detail = f": {p.message}" if p.stage == "ocr" and p.message else f": {p.done:,}/{p.total:,} {p.unit}"
         i, n = state["i"], state["n"]
         if i >= n:
             emit(Progress("ingest", n * _PER_DOC, n * _PER_DOC, "", "finishing", p.document))
             return
-        emit(Progress("ingest", i * _PER_DOC + int(frac * _PER_DOC), n * _PER_DOC, "",
+        emit(Progress("ingest", i * _PER_DOC + int(state["frac"] * _PER_DOC), n * _PER_DOC, "",
                       f"{state['name']} ({i + 1} of {n}){detail}", p.document))
 
     return on_progress

@@ -319,9 +319,13 @@ class MainWindow(QMainWindow, ServiceActions):
                                          15000)
         model_changed = (old.llm_model, old.llm_n_ctx, old.llm_gpu_layers, old.llm_threads, old.llm_remote_url) != (
             new.llm_model, new.llm_n_ctx, new.llm_gpu_layers, new.llm_threads, new.llm_remote_url)
-        for field in ("llm_model", "llm_n_ctx", "llm_gpu_layers", "llm_threads", "llm_remote_url", "embedder", "theme"):
+        index_changed = new.index_server_url != old.index_server_url
+        for field in ("llm_model", "llm_n_ctx", "llm_gpu_layers", "llm_threads", "llm_remote_url", "embedder", "theme",
+                      "ocr"):
             setattr(old, field, getattr(new, field))
         old.save(Path(self.service.data_dir))
+        if index_changed:
+            self.switch_index_server(new.index_server_url)
         apply_theme(old.theme)
         if dlg.new_data_dir() and Path(dlg.new_data_dir()) != Path(self.service.data_dir):
             from app.gui.main import remember_data_dir
@@ -330,6 +334,22 @@ class MainWindow(QMainWindow, ServiceActions):
             self.statusBar().showMessage("The new data folder is used from the next start.", 10000)
         if model_changed:
             self.load_model(old.llm_model)
+
+    def switch_index_server(self, url: str) -> None:
+        """Local index <-> a team's index server (Settings -> Team): the library is reopened on
+        the other index once running jobs have stopped."""
+        self.runner.cancel_all()
+        self.runner.wait_idle(10)
+        self.viewer.close_document()
+        self._conversation = None
+        try:
+            self.service.set_index_server(url)
+        except Exception as err:  # noqa: BLE001 - an unreachable server must not take the window down
+            self.show_error(err)
+        self.library.set_documents([])
+        self.refresh_documents()
+        self.statusBar().showMessage(f"Using the team index at {url}." if url else "Using the index on this computer.",
+                                     10000)
 
     def switch_workspace(self, name: str) -> None:
         if name == self.service.workspace or self.service_factory is None:

@@ -62,10 +62,14 @@ class IndexServerClient:
                              "Settings → Team, or leave it empty to keep the index on this computer.")
         self.scheme, self.host = parts.scheme, parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._no_store = ""  # why no secure store exists, when the keyring has none
         if token is _FROM_KEYRING:
-            from app.secrets import get_secret
+            from app.secrets import SecretStoreUnavailable, get_secret
 
-            token = get_secret(index_secret_name(self.url))
+            try:
+                token = get_secret(index_secret_name(self.url))
+            except SecretStoreUnavailable as err:  # no token then; a server that wants one says 401
+                token, self._no_store = None, str(err)
         self._token: str | None = token or None
         self.timeout_s = timeout_s
         self._client: Any = None
@@ -92,6 +96,9 @@ class IndexServerClient:
         if self._token:
             return IndexAuthError(f"The index server at {self.url} refused the token (HTTP 401): {_HOW_TO_TOKEN}. "
                                   "Ask your administrator for a valid token if you do not have one.")
+        if self._no_store:
+            return IndexAuthError(f"The index server at {self.url} requires an access token, and it cannot be "
+                                  f"stored safely here: {self._no_store}")
         return IndexAuthError(f"The index server at {self.url} requires an access token and none is stored: "
                               f"{_HOW_TO_TOKEN}.")
 

@@ -13,7 +13,7 @@ import html
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLayout, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from app.errors import DossierError
@@ -80,6 +80,11 @@ class SettingsDialog(QDialog):
                                  "(select them and press Re-index).")
         _section(form, "Documents and index")
         form.addRow("Embedding model", self.embedder)
+        self.ocr = QCheckBox("Read scanned pages with OCR (on this computer)", self)
+        self.ocr.setChecked(settings.ocr)
+        self.ocr.setToolTip("Pages without a text layer are read with the bundled OCR models. Slow on scans "
+                            "(seconds per page); documents already indexed keep their text.")
+        form.addRow("Scanned pages", self.ocr)
         self.data_dir = QLineEdit(data_dir, self)
         self.data_dir.setToolTip("Where the index, settings and logs live. A new folder is used from the next start.")
         form.addRow("Data folder", self._with_browse(self.data_dir, folder=True))
@@ -242,6 +247,7 @@ class SettingsDialog(QDialog):
         s.llm_model = self.model_path.text().strip() if self.model_choice.currentText() == GGUF else ""
         s.llm_gpu_layers, s.llm_n_ctx, s.llm_threads = self.gpu_layers.value(), self.n_ctx.value(), self.threads.value()
         s.embedder = self.embedder.currentText().strip() or "minilm"
+        s.ocr = self.ocr.isChecked()
         s.llm_remote_url = self.remote_url.text().strip()
         s.index_server_url = self.index_url.text().strip()
         s.theme = str(self.theme.currentData() or "system")
