@@ -38,6 +38,8 @@ POLL_S = 0.05
 #: Seconds one page's OCR may take (measured ~1-3 s for a dense page on one contended core).
 OCR_PAGE_TIMEOUT_S = 90.0
 OCR_NICE = 10
+#: The reader itself also yields to the GUI and the model (it is quick; OCR goes further down).
+PARSE_NICE = 5
 
 _ERRORS: dict[str, type[DossierError]] = {"PasswordRequired": PasswordRequired, "PdfError": PdfError}
 
@@ -175,6 +177,7 @@ def _child(path: str, password: str | None, memory_mb: int, conn: Any, hook: str
     """Entry point of the child process (must stay importable at module level for spawn)."""
     install_from_env()  # a PDF reader never needs the network: strict unless the parent said otherwise
     _limit_memory(memory_mb)
+    _lower_priority(PARSE_NICE)
     try:
         _run_hook(hook)
         batch: list[tuple[str, bool]] = []
@@ -210,17 +213,17 @@ def _ocr_args(conn: Any, threads: int) -> dict[str, Any]:
 
     def on_ocr(page: PageText | None, done: int, total: int) -> None:
         if page is None:
-            _lower_priority()
+            _lower_priority(OCR_NICE - PARSE_NICE)
         row = None if page is None else (page.page, page.text, page.has_text, page.layout)
         conn.send(("ocr", done, total, row))
 
     return {"ocr": OcrEngine(threads=threads), "on_ocr": on_ocr}
 
 
-def _lower_priority() -> None:
-    """OCR takes seconds per page at full tilt: let the GUI and the model go first."""
+def _lower_priority(steps: int) -> None:
+    """Let the GUI and the model go first (OCR takes seconds per page at full tilt)."""
     try:
-        os.nice(OCR_NICE)
+        os.nice(steps)
     except (AttributeError, OSError):  # pragma: no cover - not POSIX, or not allowed
         pass
 
