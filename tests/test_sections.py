@@ -52,6 +52,13 @@ def test_section_paths_and_toc_page_ignored() -> None:
                      "PART II > Item 7. Management's Discussion and Analysis > Liquidity and Capital Resources"]
 
 
+def test_signature_and_form_lines_are_not_sub_headings() -> None:
+    text = ("11. General\r\nNotices must be in writing.\r\nBy: Jane Smith, CEO    By: Tom Baker, COO\r\n"
+            "Title: Director\r\nProperty, Plant and Equipment\r\nNet of depreciation.\r\n")
+    paths = [p for _, p in section_paths(find_headings([text]))]
+    assert paths == ["11. General", "11. General > Property, Plant and Equipment"]
+
+
 def test_contract_paths() -> None:
     text = "ARTICLE 12\r\nTERMINATION\r\n12.3 Termination. Either party may end it.\r\n12.4 Survival. Terms survive.\r\n"
     paths = [p for _, p in section_paths(find_headings([text]))]

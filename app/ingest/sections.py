@@ -120,6 +120,8 @@ def _minor(line: str) -> str | None:
         return None
     if words[-1].lower() in _SMALL or re.search(r"\b[A-Z]\.\s", line):
         return None  # "Number of" (a wrapped table label), "Richard T. Clark" (a name)
+    if re.search(r"\w:\s", line):
+        return None  # a form or signature line ("By: Jane Smith, CEO", "Title: Director")
     return line if _is_titled(line, allow_empty=False) else None
 
 
