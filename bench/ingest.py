@@ -13,7 +13,9 @@ its children) is measured separately. Usage::
 
 ``--data`` is a folder of PDFs or a folder with a ``pdfs/`` subfolder (default:
 ``../shared/bench/financebench``). JSON: ``{"dossier": {"pages_per_s", "chunks_per_s",
-"peak_rss_mb", "seconds", "pages", "chunks", "documents"}, "naive": {same}, "ratio_pages_per_s"}``.
+"peak_rss_mb", "seconds", "pages", "chunks", "documents"}, "naive": {same, "parse_pages_per_s"},
+"parse": {"parse_pages_per_s", ...}, "ratio_pages_per_s"}`` ("parse" = Dossier's reader alone,
+beside the naive run's pypdf parse speed).
 """
 
 from __future__ import annotations
@@ -74,12 +76,15 @@ def run_naive(files: list[Path], workdir: Path) -> dict[str, float]:
     col = client.get_or_create_collection("naive", embedding_function=None, metadata={"hnsw:space": "cosine"})
     t0 = time.perf_counter()
     pages = chunks = docs = 0
+    parse_s = 0.0
     for path in files:
         try:
+            tp = time.perf_counter()
             reader = pypdf.PdfReader(str(path))
             if reader.is_encrypted:
                 reader.decrypt("")
             texts = [page.extract_text() or "" for page in reader.pages]
+            parse_s += time.perf_counter() - tp
         except Exception as err:  # noqa: BLE001 - the naive tool just skips the file
             print(f"naive: skipped {path.name}: {err}", file=sys.stderr)
             continue
@@ -92,7 +97,22 @@ def run_naive(files: list[Path], workdir: Path) -> dict[str, float]:
         pages += len(texts)
         chunks += len(pieces)
         docs += 1
-    return _result(time.perf_counter() - t0, pages, chunks, docs)
+    return _result(time.perf_counter() - t0, pages, chunks, docs,
+                   parse_pages_per_s=round(pages / parse_s, 2) if parse_s else 0.0)
+
+
+def run_parse(files: list[Path], workdir: Path) -> dict[str, float]:
+    """Parsing alone with Dossier's reader (pypdfium2 page text + pypdf outline/metadata, no OCR
+    needed here), in this process: the other half of the pypdf-vs-PDFium choice."""
+    from app.ingest.pdf_text import read_pdf
+
+    t0 = time.perf_counter()
+    pages = 0
+    for path in files:
+        pages += read_pdf(str(path), password="").page_count
+    seconds = time.perf_counter() - t0
+    return {"parse_pages_per_s": round(pages / seconds, 2), "pages": pages, "seconds": round(seconds, 1),
+            "peak_rss_mb": peak_rss_mb()}
 
 
 def _result(seconds: float, pages: int, chunks: int, docs: int, **extra: object) -> dict[str, float]:
@@ -112,7 +132,7 @@ def _result(seconds: float, pages: int, chunks: int, docs: int, **extra: object)
 def child(variant: str, data: Path, limit: int | None) -> None:
     files = pdf_files(data, limit)
     with tempfile.TemporaryDirectory(prefix=f"bench-ingest-{variant}-") as tmp:
-        fn = run_dossier if variant == "dossier" else run_naive
+        fn = {"dossier": run_dossier, "naive": run_naive, "parse": run_parse}[variant]
         print(json.dumps(fn(files, Path(tmp))))
 
 
@@ -121,8 +141,8 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "ingest.json")
     ap.add_argument("--limit", type=int, help="only the first N PDFs (quick runs)")
-    ap.add_argument("--only", choices=["dossier", "naive"])
-    ap.add_argument("--child", choices=["dossier", "naive"], help=argparse.SUPPRESS)
+    ap.add_argument("--only", choices=["dossier", "naive", "parse"])
+    ap.add_argument("--child", choices=["dossier", "naive", "parse"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args.child, args.data, args.limit)
@@ -130,7 +150,7 @@ def main() -> None:
     if not pdf_files(args.data, args.limit):
         sys.exit(f"No PDFs under {args.data}")
     results: dict[str, object] = {"data": str(args.data), "limit": args.limit}
-    for variant in ("dossier", "naive"):
+    for variant in ("parse", "dossier", "naive"):
         if args.only and variant != args.only:
             continue
         cmd = [sys.executable, __file__, "--child", variant, "--data", str(args.data)] + (["--limit", str(args.limit)] if args.limit else [])

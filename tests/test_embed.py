@@ -94,3 +94,35 @@ def test_model_folder_spec() -> None:
     e = load_embedder(str(bundled_model_dir()), threads=1)
     assert e.dim == 384 and e.identity.endswith("fp32")
     assert e.embed(["hello"]).shape == (1, 384)
+
+
+def test_thread_chooser_keeps_the_faster_count_and_probes_again() -> None:
+    """On a busy machine one thread can beat two; the chooser measures instead of assuming."""
+    from app.embed.threads import PROBE_BATCHES, REPROBE_EVERY, ThreadChooser
+
+    speed = {1: 1000.0, 2: 400.0}  # tokens/s: the second core is busy elsewhere
+    chooser = ThreadChooser([1, 2])
+    used = []
+    for _ in range(2 * PROBE_BATCHES + 5):
+        t = chooser.next()
+        used.append(t)
+        chooser.record(t, 1000, 1000 / speed[t])
+    assert set(used[: 2 * PROBE_BATCHES]) == {1, 2} and used[-5:] == [1] * 5
+    speed = {1: 1000.0, 2: 1800.0}  # the machine went quiet
+    for _ in range(REPROBE_EVERY + 2 * PROBE_BATCHES + 3):
+        t = chooser.next()
+        chooser.record(t, 1000, 1000 / speed[t])
+    assert chooser.next() == 2
+    assert ThreadChooser([4]).next() == 4  # an explicit setting is never second-guessed
+
+
+def test_automatic_threads_embed_the_same_vectors() -> None:
+    from app.embed.minilm import TransformerEmbedder, bundled_model_dir
+
+    texts = [f"Revenue grew {i}% in fiscal {2000 + i} because of strong demand." for i in range(70)]
+    auto = TransformerEmbedder(bundled_model_dir(), threads=0, precision="fp32")
+    fixed = TransformerEmbedder(bundled_model_dir(), threads=1, precision="fp32")
+    auto.batch_size = fixed.batch_size = 8
+    a, b = auto.embed(texts), fixed.embed(texts)
+    assert len({t for t in auto.chooser._rates}) == len(auto.chooser.candidates)  # both counts were tried
+    assert float((a * b).sum(axis=1).min()) > 0.9999

@@ -23,12 +23,14 @@ import importlib.util
 import json
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from app.embed.base import EmbedderError, normalize_rows
+from app.embed.threads import ThreadChooser
 from app.settings import cpu_count
 from app.types import CancelToken, Progress, ProgressFn
 
@@ -95,6 +97,8 @@ class TransformerEmbedder:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
         self.folder = Path(folder)
         self.threads = threads if threads > 0 else max(1, min(8, cpu_count()))
+        #: ``threads=0``: measure 1 thread against all of them on real batches (see threads.py)
+        self.chooser = ThreadChooser([1, self.threads] if threads <= 0 else [self.threads])
         self.precision = precision
         #: Threads for tiny calls (queries). One thread: a ~40-token query gains nothing from
         #: a second one, and on a busy CPU OpenMP's barriers make 2 threads ~10x slower
@@ -173,15 +177,18 @@ class TransformerEmbedder:
         ids = self._tok([t or " " for t in texts], truncation=True, max_length=self.max_tokens,
                         add_special_tokens=True)["input_ids"]
         order = sorted(range(len(texts)), key=lambda i: len(ids[i]), reverse=True)
-        threads = self.query_threads if len(texts) <= 2 else self.threads
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         done = 0
         for start in range(0, len(order), self.batch_size):
             if cancel is not None:
                 cancel.raise_if_cancelled()
             idx = order[start:start + self.batch_size]
+            threads = self.query_threads if len(texts) <= 2 else self.chooser.next()
             torch.set_num_threads(threads)  # per batch: torch's setting is process-wide
+            t0 = time.perf_counter()
             out[idx] = self._encode_batch([ids[i] for i in idx])
+            if len(texts) > 2:
+                self.chooser.record(threads, sum(len(ids[i]) for i in idx), time.perf_counter() - t0)
             done += len(idx)
             if on_progress is not None:
                 on_progress(Progress("embed", done, len(texts), "chunks"))

@@ -240,9 +240,12 @@ class Ingestor:
         previous = lib.catalog.find_by_path(lib.workspace, record.path)
         replaced = [previous.id] if previous is not None and previous.id != record.id else []
         wrote_vectors = False
+        # Batches of similar length: a batch is padded to its longest text, and a filing mixes
+        # one-line table rows with full paragraphs (vectors are stored by id, so order is free).
+        by_length = sorted(chunks, key=lambda c: len(embedding_text(c)))
         try:
-            for start in range(0, len(chunks), EMBED_BATCH):
-                batch = chunks[start : start + EMBED_BATCH]
+            for start in range(0, len(by_length), EMBED_BATCH):
+                batch = by_length[start : start + EMBED_BATCH]
                 with self.scheduler.background(cancel):
                     cancel.raise_if_cancelled()
                     vectors = lib.embedder.embed([embedding_text(c) for c in batch])
