@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.risks.detect import review_document  # noqa: E402
-from app.risks.model import RiskModel, chunk_features  # noqa: E402
+from app.risks.labels import alnum_stream, locate, overlaps  # noqa: E402
+from app.risks.model import RiskModel  # noqa: E402
 from app.risks.taxonomy import load_taxonomy  # noqa: E402
-from app.risks.train import TrainDoc, alnum_stream, folds, label_chunks, locate, overlaps, train  # noqa: E402
+from app.risks.train import Config, TrainDoc, folds, make_doc, train  # noqa: E402
 from bench.risks_ingest import build_cache  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "bench" / "cuad"
@@ -36,27 +37,21 @@ MIN_POSITIVES = 10
 def prepare(rows: list[dict[str, Any]], cache: dict[str, dict[str, Any]], taxonomy: Any) -> tuple[list[Any], list[TrainDoc]]:
     """Per contract: (row, entry, stream, gold) and its TrainDoc over the taxonomy's contract categories."""
     cats = taxonomy.enabled(("contract",))
-    names = [c.name for c in cats]
-    groups = [list(c.cues) for c in cats]
+    names, groups = [c.name for c in cats], [list(c.cues) for c in cats]
     meta, docs = [], []
     for row in rows:
         e = cache[row["id"]]
         gold: dict[str, list[str]] = defaultdict(list)
         for cl in row["clauses"]:
             gold[cl["category"]].append(cl["text"])
-        stream = alnum_stream(e["pages"])
-        y = label_chunks(stream, e["chunks"], gold, names)
-        present = np.array([n in gold for n in names], dtype=bool)
-        docs.append(TrainDoc(chunk_features(e["chunks"], e["vectors"], groups), y, present))
-        meta.append((row, e, stream, gold))
+        docs.append(make_doc(e["pages"], e["chunks"], gold, names, groups))
+        meta.append((row, e, alnum_stream(e["pages"]), gold))
     return meta, docs
 
 
-def make_model(docs: list[TrainDoc], taxonomy: Any, embedder_id: str = "") -> RiskModel:
+def make_model(docs: list[TrainDoc], taxonomy: Any, trained_on: str = "", cfg: Config | None = None) -> RiskModel:
     cats = taxonomy.enabled(("contract",))
-    dim = int(docs[0].x.shape[1] - len(cats) - 4)
-    w, b, mean, scale, thr, use_kw = train(docs, cue_offset=dim)
-    return RiskModel([c.id for c in cats], [list(c.cues) for c in cats], w, b, mean, scale, thr, embedder_id, dim, use_kw)
+    return train(docs, [c.id for c in cats], [list(c.cues) for c in cats], cfg, trained_on)
 
 
 def _span_hits(finding: Any, pages: Any, stream: Any, clauses: list[str]) -> int:
@@ -98,9 +93,39 @@ def evaluate(meta: list[Any], reports: dict[str, Any], taxonomy: Any) -> dict[st
             "n_categories": len(scored), "per_category": per}
 
 
-def _review(entry: dict[str, Any], doc_id: str, taxonomy: Any, embedder: Any, model: Any) -> Any:
+def _review(entry: dict[str, Any], doc_id: str, taxonomy: Any, model: Any) -> Any:
     vectors = {c.id: v for c, v in zip(entry["chunks"], entry["vectors"])}
-    return review_document(doc_id, "contract", entry["pages"], entry["chunks"], vectors, taxonomy, embedder, model=model)
+    return review_document(doc_id, "contract", entry["pages"], entry["chunks"], vectors, taxonomy, None, model=model)
+
+
+def _timing(seconds: list[tuple[float, int]]) -> dict[str, Any]:
+    secs = np.array([s for s, _ in seconds])
+    long = [s for s, p in seconds if 25 <= p <= 40]
+    return {"seconds_per_contract": round(float(secs.mean()), 3), "seconds_per_contract_max": round(float(secs.max()), 3),
+            "seconds_30_pages_est": round(float(np.mean([s / max(1, p) for s, p in seconds]) * 30), 3),
+            "seconds_25_to_40_pages_mean": round(float(np.mean(long)), 3) if long else None}
+
+
+def service_timing(pdf: Path, runs: int = 3) -> dict[str, Any]:
+    """End to end through the facade, as the app does it: ingest ``pdf`` (real MiniLM) into a
+    fresh data folder, then time ``Service.review(force=True)`` ``runs`` times."""
+    import os
+    import tempfile
+
+    from app.service import Service
+    from app.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp, Service(Path(tmp) / "data", Settings()) as svc:
+        svc.ingest([pdf])
+        doc = next(d for d in svc.documents() if d.status == "indexed")
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            rep = svc.review(doc.id, force=True)
+            times.append(round(time.perf_counter() - t, 3))
+        return {"pdf": pdf.name, "pages": doc.page_count, "chunks": doc.chunk_count, "seconds": times,
+                "median": float(np.median(times)), "findings": len(rep.present()),
+                "load_average_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count()}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -109,34 +134,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     taxonomy = load_taxonomy()
     cache = build_cache(rows, args.data, args.cache_dir)
     meta, docs = prepare(rows, cache, taxonomy)
-    embedder = None if args.no_sentence_embedding else _embedder()
     dossier, keyword, seconds = {}, {}, []
     for k, held in enumerate(folds(len(rows), args.folds)):
         held_set = set(held.tolist())
         model = make_model([d for i, d in enumerate(docs) if i not in held_set], taxonomy)
         for i in held:
             row, e = meta[i][0], meta[i][1]
-            rep = _review(e, row["id"], taxonomy, embedder, model)
+            rep = _review(e, row["id"], taxonomy, model)
             dossier[row["id"]], seconds = rep, seconds + [(rep.seconds, len(e["pages"]))]
-            keyword[row["id"]] = _review(e, row["id"], taxonomy, None, None)
+            keyword[row["id"]] = _review(e, row["id"], taxonomy, None)
         print(f"fold {k + 1}/{args.folds} done", flush=True)
-    secs = np.array([s for s, _ in seconds])
-    return {"dossier": evaluate(meta, dossier, taxonomy), "keyword": evaluate(meta, keyword, taxonomy),
-            "seconds_per_contract": round(float(secs.mean()), 3), "seconds_per_contract_max": round(float(secs.max()), 3),
-            "seconds_30_pages_est": round(float(np.mean([s / max(1, p) for s, p in seconds]) * 30), 3),
-            "n_contracts": len(rows), "folds": args.folds, "min_positives": MIN_POSITIVES,
+    result = {"dossier": evaluate(meta, dossier, taxonomy), "keyword": evaluate(meta, keyword, taxonomy)}
+    service = service_timing(args.data / args.service_pdf) if args.service_pdf else None
+    return {**result, **_timing(seconds), "service_review_30_pages": service, "n_contracts": len(rows), "folds": args.folds, "min_positives": MIN_POSITIVES,
             "pipeline": sorted({e["pipeline"] for e in cache.values()})}
-
-
-def _embedder() -> Any:
-    try:
-        from app.embed.base import load_embedder
-
-        return load_embedder("minilm")
-    except ImportError:
-        from bench.risks_ingest import load_embedder as fallback
-
-        return fallback()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "bench_risks")
-    ap.add_argument("--no-sentence-embedding", action="store_true", help="rank highlight sentences by cues only")
+    ap.add_argument("--service-pdf", default="pdfs/cuad-028.pdf",
+                    help="contract (under --data) timed end to end through Service.review ('' to skip)")
     args = ap.parse_args(argv)
     if not (args.data / "contracts.jsonl").exists():
         print(f"No CUAD data at {args.data}", file=sys.stderr)

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 def test_sample_with_real_embedder_and_bundled_model(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # as shipped: the real default embedder and Chroma, both in the index helper process
     w = conftest_gui.make_window(qtbot, tmp_path / "data", embedder=None, sample=True)
-    qtbot.waitUntil(lambda: bool(w.runner.jobs()) or bool(w.service.documents()), timeout=5000)
+    qtbot.waitUntil(lambda: bool(w.runner.jobs()) or bool(w.service.documents()), timeout=30000)
     assert w.runner.wait_idle(300), "ingest with the real embedder did not finish"
     docs = w.service.documents()
     assert [d.status for d in docs] == ["indexed"], w.errors

@@ -313,12 +313,12 @@ def test_password_prompt_indexes_encrypted_pdf(qtbot, tmp_path: Path) -> None:  
 def test_first_run_sample_and_state_restored(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
     w = conftest_gui.make_window(qtbot, data, sample=True)
-    qtbot.waitUntil(lambda: bool(w.runner.jobs()) or bool(w.service.documents()), timeout=5000)
+    qtbot.waitUntil(lambda: bool(w.runner.jobs()) or bool(w.service.documents()), timeout=30000)
     assert w.runner.wait_idle(120)
     docs = w.service.documents()
     assert len(docs) == 1 and docs[0].status == "indexed" and docs[0].page_count == 4
     w.resize(790, 590)  # fits the offscreen screen, so restoreGeometry need not clamp it
-    qtbot.waitUntil(lambda: w.width() == 790, timeout=3000)
+    qtbot.waitUntil(lambda: w.width() == 790, timeout=10000)
     w.splitter.setSizes([200, 350, 240])
     size, sizes = w.size(), w.splitter.sizes()
     w.close()

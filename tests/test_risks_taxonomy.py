@@ -19,7 +19,7 @@ def _cat(**kw: object) -> dict:
 
 def test_default_taxonomy_loads() -> None:
     tax = load_taxonomy()
-    assert tax.version.startswith("1.0+")
+    assert tax.version.startswith("1.1+")
     assert len(tax.enabled(("contract",))) == 41
     ids = {c.id for c in tax.categories}
     for needed in ("going_concern", "material_weakness", "restatement", "auditor_change", "covenant_breach",
@@ -81,3 +81,28 @@ def test_playbook_new_category_must_be_complete(tmp_path: Path) -> None:
 def test_missing_playbook_file(tmp_path: Path) -> None:
     with pytest.raises(TaxonomyError, match="not found"):
         load_taxonomy(playbook=tmp_path / "nope.json")
+
+
+def test_exclude_patterns_are_validated(tmp_path: Path) -> None:
+    path = _write(tmp_path / "x.json", {"categories": [_cat(cues=["ok"], exclude=["(bad"])]})
+    with pytest.raises(TaxonomyError, match=r"field 'exclude'\[0\].*invalid regular expression"):
+        load_taxonomy(path)
+    path = _write(tmp_path / "y.json", {"categories": [_cat(examples=[""])]})
+    with pytest.raises(TaxonomyError, match="non-empty example"):
+        load_taxonomy(path)
+    tax = load_taxonomy(_write(tmp_path / "z.json", {"categories": [_cat(cues=["a"], exclude=["no a"])]}))
+    assert tax.categories[0].exclude == ("no a",)
+
+
+def test_version_follows_the_clause_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.risks.taxonomy as taxonomy
+
+    folder = tmp_path / "taxonomy"
+    folder.mkdir()
+    (folder / "default.json").write_text(DEFAULT_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(taxonomy, "DEFAULT_PATH", folder / "default.json")
+    no_model = load_taxonomy().version
+    (folder / "risk_model.npz").write_bytes(b"model one")
+    one = load_taxonomy().version
+    (folder / "risk_model.npz").write_bytes(b"model two")
+    assert len({no_model, one, load_taxonomy().version}) == 3  # a retrained model misses the review cache

@@ -32,10 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     taxonomy = load_taxonomy()
     cache = build_cache(rows, args.data, args.cache_dir)
     _, docs = prepare(rows, cache, taxonomy)
-    model = make_model(docs, taxonomy, embedder_id=sorted({e["pipeline"] for e in cache.values()})[-1])
+    pipeline = ",".join(sorted({e["pipeline"] for e in cache.values()}))
+    model = make_model(docs, taxonomy, trained_on=f"{len(docs)} CUAD contracts ({pipeline}), taxonomy {taxonomy.version}")
     model.save(args.out)
-    kw = [cid for cid, k in zip(model.category_ids, model.use_keywords) if k]
-    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB) from {len(docs)} contracts; keyword-rule categories: {kw}")
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB) from {len(docs)} contracts; "
+          f"{len(model.vocab)} terms, {int((model.w_terms != 0).sum())} term weights")
     return 0
 
 

@@ -1,2 +1,2 @@
 """Risk review: a versioned taxonomy of clauses/red flags, detection in one document
-(learned chunk classifier + cue patterns, no LLM needed), extracted values, exports."""
+(learned sentence classifier + cue patterns, no LLM needed), extracted values, exports."""

@@ -1,8 +1,13 @@
 """Cue patterns: the lexical half of detection (and, alone, the keyword baseline).
 
-Patterns are case-insensitive regular expressions from the taxonomy. Counting them per chunk
-gives features for the learned model; matching them per sentence picks the sentence to
-highlight.
+Patterns are case-insensitive regular expressions from the taxonomy. Counting them per
+sentence gives features for the learned model; matching them per sentence picks the
+sentence to highlight.
+
+Speed: Python's ``re`` finds a pattern's literal prefix with a fast scan, but not when the
+pattern is case-insensitive or starts with ``\\b`` — which is how cue patterns are written
+— and is then ~50x slower. So a pattern without upper-case letters runs case-sensitively on
+lower-cased text, with a leading ``\\b`` checked by hand; matches are the same.
 """
 
 from __future__ import annotations
@@ -10,11 +15,13 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
-_SENTENCE = re.compile(r"[^.;!?]*(?:[.;!?]+(?=\s|$)|$)")
+from app.text.sentences import sentence_spans
+
+_ESCAPE = re.compile(r"\\.")
 
 
 @lru_cache(maxsize=4096)
@@ -22,33 +29,69 @@ def compile_cue(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
+def _fast(pattern: str) -> tuple[re.Pattern[str], bool] | None:
+    """(pattern for lower-cased text without its leading \\b, whether \\b must be checked),
+    or None when the pattern needs the case-insensitive engine (upper-case letters in it)."""
+    if any(ch.isupper() for ch in _ESCAPE.sub("", pattern)):
+        return None
+    lead = pattern.startswith(r"\b") and not pattern.startswith(r"\b|")
+    try:
+        return re.compile(pattern[2:] if lead else pattern), lead
+    except re.error:
+        return None
+
+
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def lower(text: str) -> str:
+    """Lower-cased text when that keeps every offset (almost always), else the text itself."""
+    low = text.lower()
+    return low if len(low) == len(text) else text
+
+
+def find(pattern: str, text: str, low: str | None = None) -> Iterator[tuple[int, int]]:
+    """(start, end) of the non-overlapping case-insensitive matches of ``pattern`` in ``text``
+    (``low``: ``lower(text)`` when the caller has it)."""
+    low = lower(text) if low is None else low
+    fast = _fast(pattern) if low is not text else None
+    if fast is None:
+        yield from (m.span() for m in compile_cue(pattern).finditer(text))
+        return
+    rx, check = fast
+    pos = 0
+    while True:
+        m = rx.search(low, pos)
+        if m is None:
+            return
+        a = m.start()
+        if check and (a > 0 and _word(low[a - 1])) == (a < len(low) and _word(low[a])):
+            pos = a + 1  # no word boundary here: look further
+            continue
+        yield a, m.end()
+        pos = m.end() if m.end() > a else a + 1
+
+
 def cue_count(text: str, cues: Sequence[str]) -> int:
-    return sum(1 for cue in cues for _ in compile_cue(cue).finditer(text))
+    low = lower(text)
+    return sum(1 for cue in cues for _ in find(cue, text, low))
 
 
 def cue_matrix(texts: Sequence[str], cue_groups: Sequence[Sequence[str]]) -> np.ndarray:
     """log(1 + number of matches) of each cue group in each text: shape (len(texts), groups)."""
     out = np.zeros((len(texts), len(cue_groups)), dtype=np.float32)
     for i, text in enumerate(texts):
+        low = lower(text)
         for j, cues in enumerate(cue_groups):
-            n = cue_count(text, cues)
+            n = sum(1 for cue in cues for _ in find(cue, text, low))
             if n:
                 out[i, j] = math.log1p(n)
     return out
 
 
-def sentences(text: str, max_len: int = 600) -> list[tuple[int, int]]:
-    """(start, end) of sentence-like pieces of normalised text; long ones are cut at ~max_len."""
-    out: list[tuple[int, int]] = []
-    for m in _SENTENCE.finditer(text):
-        a, b = m.start(), m.end()
-        while a < b and text[a].isspace():
-            a += 1
-        while b - a > max_len:
-            cut = text.rfind(" ", a + max_len // 2, a + max_len)
-            cut = cut if cut > a else a + max_len
-            out.append((a, cut))
-            a = cut + 1
-        if b - a >= 3:
-            out.append((a, b))
-    return out
+def sentences(text: str, max_len: int = 500) -> list[tuple[int, int]]:
+    """(start, end) of the sentences of normalised text, covering all of it (app.text.sentences:
+    no split inside "10.26", "U.S." or "Inc."); long ones are cut at ~max_len on word boundaries."""
+    return [(a, b) for a, b in sentence_spans(text, max_chars=max_len) if b - a >= 3]

@@ -33,8 +33,15 @@ class Pick:
         return self.chunk.text[self.start : self.end]
 
 
-def candidates(chunk: Chunk, cues: Sequence[str]) -> list[Pick]:
-    return [Pick(chunk, a, b, cue_count(chunk.text[a:b], cues)) for a, b in sentences(chunk.text)]
+def candidates(chunk: Chunk, cues: Sequence[str], exclude: Sequence[str] = ()) -> list[Pick]:
+    """Every sentence of the chunk with its number of cue matches (0 when an ``exclude``
+    pattern matches the same sentence: boilerplate, negation, hypotheticals)."""
+    out = []
+    for a, b in sentences(chunk.text):
+        text = chunk.text[a:b]
+        n = cue_count(text, cues)
+        out.append(Pick(chunk, a, b, 0 if n and exclude and cue_count(text, exclude) else n))
+    return out
 
 
 def score_with_embeddings(groups: Sequence[tuple[list[Pick], np.ndarray | None]], embed: Callable[[list[str]], Any] | None) -> None:

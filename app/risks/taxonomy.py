@@ -4,8 +4,8 @@ user playbook of the same schema.
 Why data and not code: reviewers tune severities, cue phrases and rules per client without a
 release. A playbook category with an existing id replaces fields of that category, a new id
 adds a category, ``"enabled": false`` switches one off. ``Taxonomy.version`` combines the
-file version with a hash of the merged content, so cached reviews are invalidated whenever
-the playbook changes.
+file version with a hash of the merged content and of the shipped clause model, so cached
+reviews are invalidated whenever the playbook or the model changes.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ RULE_KEYS = {"value_min_days": (int, float), "value_max_days": (int, float), "va
              "value_max_amount": (int, float), "jurisdiction_in": list, "severity": str}
 REQUIRED = {"id": str, "name": str, "group": str, "description": str, "severity": str}
 OPTIONAL: dict[str, Any] = {"why_it_matters": str, "cues": list, "absence_is_risk": bool, "value": str,
-                            "rule": dict, "examples": list, "enabled": bool}
+                            "rule": dict, "examples": list, "enabled": bool, "exclude": list}
 
 
 class TaxonomyError(DossierError):
@@ -49,10 +49,13 @@ class Category:
     rule: dict[str, Any] = field(default_factory=dict)
     examples: tuple[str, ...] = ()
     enabled: bool = True
+    #: patterns that veto a cue match in the same sentence (boilerplate, negation, hypotheticals:
+    #: "no material weakness", "we test goodwill for impairment annually")
+    exclude: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["cues"], d["examples"] = list(self.cues), list(self.examples)
+        d["cues"], d["examples"], d["exclude"] = list(self.cues), list(self.examples), list(self.exclude)
         return d
 
 
@@ -115,11 +118,17 @@ def _check_values(src: str, where: str, d: dict[str, Any]) -> None:
         raise _fail(src, f"{where} field 'group'", f"'{d['group']}' is not one of {', '.join(GROUPS)}")
     if d.get("value") and d["value"] not in VALUE_KINDS:
         raise _fail(src, f"{where} field 'value'", f"'{d['value']}' is not one of {', '.join(VALUE_KINDS)}")
-    for j, cue in enumerate(d.get("cues", [])):
-        try:
-            re.compile(str(cue))
-        except re.error as e:
-            raise _fail(src, f"{where} field 'cues'[{j}]", f"invalid regular expression ({e})") from None
+    for key in ("cues", "exclude"):
+        for j, cue in enumerate(d.get(key, [])):
+            if not isinstance(cue, str):
+                raise _fail(src, f"{where} field '{key}'[{j}]", "expected a string (a regular expression)")
+            try:
+                re.compile(cue)
+            except re.error as e:
+                raise _fail(src, f"{where} field '{key}'[{j}]", f"invalid regular expression ({e})") from None
+    for j, ex in enumerate(d.get("examples", [])):
+        if not isinstance(ex, str) or not ex.strip():
+            raise _fail(src, f"{where} field 'examples'[{j}]", "expected a non-empty example phrase")
     for key, value in d.get("rule", {}).items():
         if key not in RULE_KEYS:
             raise _fail(src, f"{where} field 'rule'", f"unknown rule '{key}' (known: {', '.join(RULE_KEYS)})")
@@ -133,6 +142,7 @@ def _to_category(d: dict[str, Any]) -> Category:
     d = dict(d)
     d["cues"] = tuple(d.get("cues", ()))
     d["examples"] = tuple(d.get("examples", ()))
+    d["exclude"] = tuple(d.get("exclude", ()))
     return Category(**d)
 
 
@@ -149,6 +159,15 @@ def _merge(src: str, base: dict[str, dict[str, Any]], raw: dict[str, Any], parti
         base[cid] = {**base[cid], **d} if override else dict(d)
 
 
+def _model_fingerprint() -> bytes:
+    """Hash of the shipped clause model file (it decides findings as much as the taxonomy)."""
+    model = DEFAULT_PATH.parent / "risk_model.npz"
+    try:
+        return hashlib.sha256(model.read_bytes()).digest()
+    except OSError:
+        return b"no-model"
+
+
 def load_taxonomy(path: str | Path | None = None, playbook: str | Path | None = None) -> Taxonomy:
     """Load the default (or given) taxonomy and merge an optional playbook over it."""
     path = Path(path) if path else DEFAULT_PATH
@@ -159,5 +178,7 @@ def load_taxonomy(path: str | Path | None = None, playbook: str | Path | None = 
     if playbook:
         pb = _read_json(Path(playbook))
         _merge(str(playbook), cats, pb, partial=True)
-    digest = hashlib.sha256(json.dumps(cats, sort_keys=True).encode()).hexdigest()[:12]
+    h = hashlib.sha256(json.dumps(cats, sort_keys=True).encode())
+    h.update(_model_fingerprint())  # a retrained clause model must not be served stale cached reviews
+    digest = h.hexdigest()[:12]
     return Taxonomy(version=f"{version}+{digest}", categories=tuple(_to_category(d) for d in cats.values()))
