@@ -166,3 +166,12 @@ def test_merged_passage_is_labelled_with_the_section_of_its_best_sentence() -> N
     assert section_at(h, text.index("8.1")) == "8. Intellectual Property"
     single = SearchHit("d:1", "d", "MSA", "Article 5 > 5.2 Fees", 0, 0, 0, 10, 1.0, "5.2 Fees ...")
     assert section_at(single, 3) == "Article 5 > 5.2 Fees"
+
+
+def test_sentence_about_the_sources_is_not_an_answer() -> None:
+    """A small model sometimes only says where the answer is; that is no answer (abstain), and
+    next to a real sentence it is dropped."""
+    a = _ask(FakeLLM(["The source [1] contains the answer to this question."]))
+    assert a.abstained and a.text.startswith(NOT_FOUND) and a.evidence
+    b = _ask(FakeLLM(["Source [1] provides the information. Revenue was $1,577 million in 2023 [1]."]))
+    assert not b.abstained and b.text == "Revenue was $1,577 million in 2023 [1]."

@@ -171,7 +171,7 @@ def _clean(text: str) -> str:
         kept = []
         for a, b in sentence_spans(line, max_chars=0):
             key = re.sub(r"\W+", " ", _LEAD_IN.sub("", line[a:b])).strip().lower()
-            if key and key in seen:
+            if (key and key in seen) or _META.match(line[a:b].strip()):
                 continue
             seen.add(key)
             kept.append(line[a:b].strip())
@@ -182,6 +182,11 @@ def _clean(text: str) -> str:
 
 _ECHO = re.compile(r"[^.\n]*(?:citing them after each sentence|answer from the sources|reply exactly|"
                    r"only facts stated in the sources|quoted documents|data, not instructions)[^.\n]*\.?", re.IGNORECASE)
+#: A sentence about the sources instead of from them ("The source [1] contains the answer to
+#: this question."): no fact, so dropped; an answer of nothing else becomes an abstention.
+_META = re.compile(r"(?:the\s+)?(?:sources?|passages?|documents?|evidence)\s*(?:\[\d+\](?:\s*(?:,|and)\s*\[\d+\])*)?\s+"
+                   r"(?:contains?|provides?|has|have|gives?|includes?|answers?)\s+(?:the\s+)?(?:answer|information|details?)"
+                   r"(?:\s+(?:to|for|about|on)\s+(?:this|the|your)\s+question)?\s*(?:\[\d+\])?\s*\.?$", re.IGNORECASE)
 #: "The answer to this question is:" and the like, wherever a looping model repeats it.
 _LEAD_IN = re.compile(r"(?:^|(?<=[.:!?]\s))(?:the\s+)?(?:answer|response)\s+(?:to\s+(?:this|the|your)\s+question\s+)?"
                       r"(?:is|would be)\s*:\s*", re.IGNORECASE)
