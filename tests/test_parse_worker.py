@@ -60,3 +60,21 @@ def test_cancel_kills_child(sample_pdf: Path) -> None:
     threading.Timer(1.0, token.cancel).start()
     with pytest.raises(Cancelled):
         parse_in_subprocess(sample_pdf, timeout_s=60, cancel=token, test_hook="hang")
+
+
+def test_a_crash_near_the_memory_limit_reads_as_out_of_memory() -> None:
+    """The child's own peak (shared memory) counts; a crash from half the limit on is memory,
+    a crash of a small process stays a crash."""
+    import types
+
+    from app.ingest.parse_worker import _MemoryWatch
+
+    shared = types.SimpleNamespace(value=0.0)
+    watch = _MemoryWatch(None, 700, shared)
+    watch.enabled = True
+    shared.value = 120.0
+    assert not watch.explains_crash() and not watch.exhausted
+    shared.value = 400.0  # the next doubling of a 256 MB buffer failed
+    assert watch.explains_crash() and not watch.exhausted
+    shared.value = 680.0
+    assert watch.exhausted

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -55,13 +56,14 @@ def parse_in_subprocess(path: Path | str, password: str | None = None, timeout_s
     hook = test_hook if test_hook is not None else os.environ.get(HOOK_ENV, "")
     ctx = mp.get_context("spawn")
     recv_conn, send_conn = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(str(path), password, memory_mb, send_conn, hook, ocr_threads),
+    peak = ctx.Value("d", 0.0, lock=False)  # the child's own peak address space (MB), see _watch_peak
+    proc = ctx.Process(target=_child, args=(str(path), password, memory_mb, send_conn, hook, ocr_threads, peak),
                        name=f"dossier-parse-{path.name}", daemon=True)
     proc.start()
     send_conn.close()  # the parent only reads; EOF then means the child is gone
     try:
         return _collect(proc, recv_conn, path, (timeout_s, ocr_page_timeout_s), cancel, on_progress,
-                        limit_mb=memory_mb)
+                        limit_mb=memory_mb, child_peak=peak)
     finally:
         recv_conn.close()
         if proc.is_alive():
@@ -71,10 +73,10 @@ def parse_in_subprocess(path: Path | str, password: str | None = None, timeout_s
 
 
 def _collect(proc: Any, conn: Any, path: Path, timeouts: tuple[float, float], cancel: CancelToken | None,
-             on_progress: ProgressFn | None, limit_mb: int = 0) -> ParsedPdf:
+             on_progress: ProgressFn | None, limit_mb: int = 0, child_peak: Any = None) -> ParsedPdf:
     """Read the child's messages until it is done, fails, dies, times out or is cancelled."""
     timeout_s, ocr_page_s = timeouts
-    memory = _MemoryWatch(proc.pid, limit_mb)
+    memory = _MemoryWatch(proc.pid, limit_mb, child_peak)
     deadline = time.monotonic() + timeout_s
     pages: list[PageText] = []
     ocr_at: tuple[int, int] | None = None  # (done, total) while OCR runs
@@ -129,13 +131,19 @@ class _MemoryWatch:
     """The child's peak address space, sampled while it runs (Linux ``/proc``). Why: PDFium
     aborts (SIGABRT) when an allocation fails under RLIMIT_AS, so "it crashed" would hide
     that the file needed too much memory (a decompression bomb, say); a peak at the limit
-    tells the two apart."""
+    tells the two apart. The child also records its own peak every few ms (``child_peak``,
+    shared memory): the parent's 50 ms samples miss a fast-growing child on a busy machine.
+    A crash by signal counts as running out of memory from half the limit on: the allocation
+    that fails is often the next doubling of a buffer, so the peak seen before it can be far
+    below the limit; ordinary files peak at a fraction of it."""
 
     NEAR_LIMIT = 0.9
+    CRASH_NEAR_LIMIT = 0.5
 
-    def __init__(self, pid: int | None, limit_mb: int) -> None:
+    def __init__(self, pid: int | None, limit_mb: int, child_peak: Any = None) -> None:
         self.path, self.limit_mb, self.peak_mb = f"/proc/{pid}/status", limit_mb, 0.0
         self.enabled = limit_mb > 0 and os.path.isdir("/proc/self")
+        self.child_peak = child_peak
 
     def sample(self) -> None:
         if not self.enabled:
@@ -149,18 +157,26 @@ class _MemoryWatch:
         except (OSError, ValueError, IndexError):  # the child is already gone
             pass
 
+    def peak(self) -> float:
+        own = float(self.child_peak.value) if self.child_peak is not None else 0.0
+        return max(self.peak_mb, own)
+
     @property
     def exhausted(self) -> bool:
-        return self.enabled and self.peak_mb >= self.NEAR_LIMIT * self.limit_mb
+        return self.enabled and self.peak() >= self.NEAR_LIMIT * self.limit_mb
+
+    def explains_crash(self) -> bool:
+        return self.enabled and self.peak() >= self.CRASH_NEAR_LIMIT * self.limit_mb
 
 
 def _died(proc: Any, path: Path, memory: _MemoryWatch | None = None) -> PdfError:
     proc.join(2)
-    if memory is not None and memory.exhausted:
+    code = proc.exitcode
+    crashed = code is not None and code < 0
+    if memory is not None and (memory.exhausted or (crashed and memory.explains_crash())):
         return PdfError(f"{path.name} could not be read safely: it needed more than {memory.limit_mb} MB of memory "
                         "(the limit for reading one file); the file may be damaged or built to exhaust memory. "
                         "Re-export the PDF and try again.")
-    code = proc.exitcode
     how = f"the reader crashed (signal {-code})" if code is not None and code < 0 else f"the reader stopped (exit {code})"
     return PdfError(f"{path.name} could not be read safely: {how}; the file may be damaged. "
                     "Re-export or repair the PDF and try again.")
@@ -173,10 +189,13 @@ def _rebuild(meta: dict[str, Any], pages: list[PageText]) -> ParsedPdf:
 
 # -- child side -----------------------------------------------------------------------
 
-def _child(path: str, password: str | None, memory_mb: int, conn: Any, hook: str, ocr_threads: int = 0) -> None:
+def _child(path: str, password: str | None, memory_mb: int, conn: Any, hook: str, ocr_threads: int = 0,
+           peak: Any = None) -> None:
     """Entry point of the child process (must stay importable at module level for spawn)."""
     install_from_env()  # a PDF reader never needs the network: strict unless the parent said otherwise
     _limit_memory(memory_mb)
+    if peak is not None:
+        threading.Thread(target=_watch_peak, args=(peak,), name="dossier-peak", daemon=True).start()
     _lower_priority(PARSE_NICE)
     try:
         _run_hook(hook)
@@ -226,6 +245,22 @@ def _lower_priority(steps: int) -> None:
         os.nice(steps)
     except (AttributeError, OSError):  # pragma: no cover - not POSIX, or not allowed
         pass
+
+
+def _watch_peak(peak: Any, interval_s: float = 0.005) -> None:
+    """Copy this process's VmPeak (MB) into shared memory every few ms, for the parent to read
+    after a crash. PDFium runs through ctypes, which releases the GIL, so this thread keeps
+    sampling while a page is being decoded."""
+    while True:
+        try:
+            with open("/proc/self/status", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"VmPeak:"):
+                        peak.value = max(peak.value, int(line.split()[1]) / 1024)
+                        break
+        except (OSError, ValueError, IndexError):
+            return  # no /proc (not Linux): nothing to watch
+        time.sleep(interval_s)
 
 
 def _limit_memory(memory_mb: int) -> None:
