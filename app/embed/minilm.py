@@ -38,6 +38,11 @@ OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_
                "TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
                "HF_HUB_DISABLE_TELEMETRY": "1"}
 PRECISIONS = ("fp32", "bf16", "int8")
+#: Batches are padded to a multiple of this many tokens. Why: oneDNN caches a kernel (with its
+#: scratch memory) per input shape; padding to the longest text gave ~250 shapes and the
+#: process grew by ~0.5 GB per 4,000 chunks (2.36 GB peak ingesting FinanceBench). Padded
+#: positions are masked, so the vectors do not change.
+WIDTH_STEP = 32
 
 
 def best_precision() -> str:
@@ -157,7 +162,7 @@ class TransformerEmbedder:
     def _encode_batch(self, ids: list[list[int]]) -> np.ndarray:
         import torch
 
-        width = max(len(x) for x in ids)
+        width = min(self.max_tokens, -(-max(len(x) for x in ids) // WIDTH_STEP) * WIDTH_STEP)
         pad = self._tok.pad_token_id or 0
         input_ids = torch.tensor([x + [pad] * (width - len(x)) for x in ids], dtype=torch.long)
         mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in ids], dtype=torch.long)
