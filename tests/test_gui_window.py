@@ -159,6 +159,10 @@ def test_summary_and_risks_tabs(qtbot, tmp_path: Path) -> None:  # type: ignore[
     assert shown and all(h.rects for h in shown) and w.viewer.current_page() == finding.spans[0].page
     w.risk_panel.table.selectRow(present[0])
     assert finding_name(finding) in w.risk_panel.detail.toPlainText()
+    for r in present:  # Value: the extracted value, or the clause's start as a quote, never unmarked text
+        f = w.risk_panel.model.row(w.risk_panel.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole + 2))
+        shown_value = w.risk_panel.proxy.index(r, 2).data()
+        assert shown_value.startswith("\u201c") == (not f.value), (f.category_id, f.value, shown_value)
     w.risk_panel.severity.setCurrentIndex(w.risk_panel.severity.findData("missing"))
     missing = [w.risk_panel.model.row(w.risk_panel.proxy.index(r, 0).data(Qt.ItemDataRole.UserRole + 2))
                for r in range(w.risk_panel.proxy.rowCount())]
