@@ -15,28 +15,11 @@ import time
 from pathlib import Path
 from typing import IO
 
-from keyring.backend import KeyringBackend
+from memory_keyring import MemoryKeyring  # noqa: F401 - re-exported for the team tests
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-class MemoryKeyring(KeyringBackend):
-    """Explicitly selected test backend (these machines have no OS keyring)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
 
 
 def free_port() -> int:

@@ -129,26 +129,13 @@ def test_secrets_never_reach_the_log(library: Path, tmp_path: Path) -> None:
     import shutil
 
     import keyring
-    from keyring.backend import KeyringBackend
-
-    class Memory(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-        store: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.store.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.store[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.store.pop((service, username), None)
+    from memory_keyring import MemoryKeyring
 
     from app.llm.remote import remote_secret_name
     from app.secrets import set_secret
 
     before = keyring.get_keyring()
-    keyring.set_keyring(Memory())
+    keyring.set_keyring(MemoryKeyring())
     try:
         url = "http://alice:pa55word@gpu-box:8080"
         set_secret(remote_secret_name(url), "tok-SECRET-123")

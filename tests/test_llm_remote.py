@@ -17,13 +17,13 @@ from typing import Iterator
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 
 from app.errors import ModelError
 from app.llm.bundled import bundled_model_path
 from app.llm.remote import RemoteLLM, normalize_base_url, remote_secret_name
 from app.secrets import set_secret
 from app.types import CancelToken
+from memory_keyring import MemoryKeyring, use_memory_keyring
 
 pytest.importorskip("fastapi")
 pytest.importorskip("sse_starlette")
@@ -34,21 +34,6 @@ QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 STORY = [{"role": "user", "content": "Write a very long story about a dragon and a knight."}]
 
 
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
 
 
 def _free_port() -> int:
@@ -89,11 +74,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    kr = MemoryKeyring()
-    keyring.set_keyring(kr)
-    yield kr
-    keyring.set_keyring(before)
+    yield from use_memory_keyring()
 
 
 @pytest.fixture

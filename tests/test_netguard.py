@@ -50,29 +50,9 @@ def unguarded() -> Iterator[None]:
 @pytest.fixture
 def memory_keyring() -> Iterator[None]:
     """An in-memory keyring (these machines have none; RemoteLLM looks for a token)."""
-    import keyring
-    from keyring.backend import KeyringBackend
+    from memory_keyring import use_memory_keyring
 
-    class Memory(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.store: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.store.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.store[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.store.pop((service, username), None)
-
-    before = keyring.get_keyring()
-    keyring.set_keyring(Memory())
-    yield
-    keyring.set_keyring(before)
+    yield from use_memory_keyring()
 
 
 class _Props(BaseHTTPRequestHandler):

@@ -5,34 +5,16 @@ from __future__ import annotations
 from typing import Iterator
 
 import keyring
-import pytest
 from keyring.backend import KeyringBackend
+import pytest
 from keyring.backends import fail, null
 from keyring.errors import PasswordDeleteError
 
 from app import secrets
 from app.errors import DossierError
+from memory_keyring import MemoryKeyring
 
 
-class MemoryKeyring(KeyringBackend):
-    """In-memory backend for tests (the test machine has no OS keyring)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.store:
-            raise PasswordDeleteError("not found")
-        del self.store[(service, username)]
 
 
 @pytest.fixture
