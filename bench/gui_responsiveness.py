@@ -21,7 +21,6 @@ the application itself causes). ``max_blocked_ms`` is the worst stall the app ca
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -32,6 +31,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import emit  # noqa: E402
 
 DEFAULT_PDFS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "financebench" / "pdfs"
 TARGET_MS = 100.0
@@ -174,11 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     pdfs = _pdfs(args.data, args.limit)
     result = run(pdfs, args.fake_embedder, args.timeout, args.warm, isolate=not args.no_isolate)
     result["data"] = str(args.data)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
     return 0
 
 

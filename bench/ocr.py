@@ -25,7 +25,6 @@ JSON: ``{"generated": {"pages", "seconds", "pages_per_s", "chars_per_s", "accura
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -35,6 +34,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench.report import emit  # noqa: E402
+
 DEFAULT_DATA = REPO.parent / "shared" / "bench" / "financebench"
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -155,11 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         result = {"generated": gen, "real": real(args.data, Path(tmp), args.real_pages, threads) if args.data.exists() else None,
                   "child_seconds": child_seconds(pdf, threads), "threads": threads, "cpus": os.cpu_count(),
                   "load_avg": [round(x, 2) for x in os.getloadavg()]}
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit(result, args.out)
     return 0
 
 
