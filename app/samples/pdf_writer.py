@@ -197,13 +197,8 @@ def _write_pages(path: Path, pages: list[PageSpec], title: str | None, font_size
     kids = []
     for i, spec in enumerate(pages):
         data, res = _page_parts(b, spec, font_size, font, i + 1)
-        content = b.stream(data)
-        kids.append(b.add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Resources << %s >> /Contents %d 0 R >>"
-                          % (pages_obj, PAGE_W, PAGE_H, res, content)))
-    b.set(pages_obj, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids)))
-    b.set(catalog, b"<< /Type /Catalog /Pages %d 0 R >>" % pages_obj)
-    info = b.add(b"<< /Title %s /Producer (Dossier pdf_writer) >>" % _info_string(title)) if title else None
-    return b.write(path, catalog, info)
+        kids.append(_add_page(b, pages_obj, res, data))
+    return _finish(b, path, catalog, pages_obj, kids, title)
 
 
 def write_mixed_pdf(path: Path | str, pages: list[PageSpec], title: str | None = None, font_size: float = 10) -> Path:
@@ -211,6 +206,7 @@ def write_mixed_pdf(path: Path | str, pages: list[PageSpec], title: str | None =
     full-page image with no text layer (stretched over the whole US Letter page, so an
     image of 8.5 x 11 inches at N pixels per inch is an N-dpi scan)."""
     return _write_pages(Path(path), list(pages), title, font_size)
+
 
 def _write(path: Path, contents: list[bytes], title: str | None, with_image: bool) -> Path:
     b = _Builder()
@@ -222,13 +218,21 @@ def _write(path: Path, contents: list[bytes], title: str | None, with_image: boo
         img = b.stream(_IMAGE, b" /Type /XObject /Subtype /Image /Width 16 /Height 16"
                                b" /ColorSpace /DeviceGray /BitsPerComponent 8")
         res += b" /XObject << /Im1 %d 0 R >>" % img
-    kids = []
-    for data in contents:
-        content = b.stream(data)
-        kids.append(b.add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Resources << %s >> /Contents %d 0 R >>"
-                          % (pages, PAGE_W, PAGE_H, res, content)))
-    b.set(pages, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids)))
-    b.set(catalog, b"<< /Type /Catalog /Pages %d 0 R >>" % pages)
+    kids = [_add_page(b, pages, res, data) for data in contents]
+    return _finish(b, path, catalog, pages, kids, title)
+
+
+def _add_page(b: "_Builder", pages_obj: int, res: bytes, data: bytes) -> int:
+    """A US Letter page: its content stream, then the page object (returned)."""
+    content = b.stream(data)
+    return b.add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Resources << %s >> /Contents %d 0 R >>"
+                 % (pages_obj, PAGE_W, PAGE_H, res, content))
+
+
+def _finish(b: "_Builder", path: Path, catalog: int, pages_obj: int, kids: list[int], title: str | None) -> Path:
+    """Fill in the page tree and catalog, add the title, write the file."""
+    b.set(pages_obj, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids)))
+    b.set(catalog, b"<< /Type /Catalog /Pages %d 0 R >>" % pages_obj)
     info = b.add(b"<< /Title %s /Producer (Dossier pdf_writer) >>" % _info_string(title)) if title else None
     return b.write(path, catalog, info)
 
