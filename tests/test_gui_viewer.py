@@ -17,13 +17,17 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def viewer(qtbot, tmp_path: Path) -> Viewer:  # type: ignore[no-untyped-def]
-    pdf = conftest_gui.write_contract(tmp_path / "c.pdf")
+    return _open(qtbot, conftest_gui.write_contract(tmp_path / "c.pdf"), "doc1", "Contract")
+
+
+def _open(qtbot, pdf: Path, doc_id: str, title: str) -> Viewer:  # type: ignore[no-untyped-def]
+    """A shown viewer with ``pdf`` open."""
     v = Viewer()
     qtbot.addWidget(v)
     v.resize(900, 700)
     v.show()
     qtbot.waitExposed(v)
-    assert v.open_document("doc1", str(pdf), "Contract")
+    assert v.open_document(doc_id, str(pdf), title)
     return v
 
 
@@ -109,12 +113,7 @@ def test_long_document_find_waits_for_a_pause_and_places_lazily(qtbot, tmp_path:
     from app.samples.pdf_writer import write_text_pdf
 
     pdf = write_text_pdf(tmp_path / "long.pdf", [f"Section {i}\n" + "the ledger " * 12 for i in range(40)], title="Long")
-    v = Viewer()
-    qtbot.addWidget(v)
-    v.resize(900, 700)
-    v.show()
-    qtbot.waitExposed(v)
-    assert v.open_document("long", str(pdf), "Long")
+    v = _open(qtbot, pdf, "long", "Long")
     qtbot.keyClicks(v.find_box, "ledger")
     assert not [h for h in v.canvas.highlights if h.kind == "find"]  # not searched per keystroke
     qtbot.waitUntil(lambda: v.find_status.text() == "480 found", timeout=5000)
