@@ -12,12 +12,9 @@ lower-cased text, with a leading ``\\b`` checked by hand; matches are the same.
 
 from __future__ import annotations
 
-import math
 import re
 from functools import lru_cache
 from typing import Iterator, Sequence
-
-import numpy as np
 
 from app.text.sentences import sentence_spans
 
@@ -77,18 +74,6 @@ def find(pattern: str, text: str, low: str | None = None) -> Iterator[tuple[int,
 def cue_count(text: str, cues: Sequence[str]) -> int:
     low = lower(text)
     return sum(1 for cue in cues for _ in find(cue, text, low))
-
-
-def cue_matrix(texts: Sequence[str], cue_groups: Sequence[Sequence[str]]) -> np.ndarray:
-    """log(1 + number of matches) of each cue group in each text: shape (len(texts), groups)."""
-    out = np.zeros((len(texts), len(cue_groups)), dtype=np.float32)
-    for i, text in enumerate(texts):
-        low = lower(text)
-        for j, cues in enumerate(cue_groups):
-            n = sum(1 for cue in cues for _ in find(cue, text, low))
-            if n:
-                out[i, j] = math.log1p(n)
-    return out
 
 
 def sentences(text: str, max_len: int = 500) -> list[tuple[int, int]]:

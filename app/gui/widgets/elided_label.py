@@ -21,9 +21,6 @@ class ElidedLabel(QLabel):
         self.setToolTip(text if len(text) > 30 else self.toolTip())
         self._elide()
 
-    def full_text(self) -> str:
-        return self._full
-
     def text(self) -> str:  # noqa: D102 - tests and callers read the full text
         return self._full
 

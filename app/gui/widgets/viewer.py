@@ -262,8 +262,7 @@ class Viewer(QWidget):
 
     def _find_enter(self) -> None:
         if self._find_timer.isActive():  # Enter before the pause: search now
-            self._find_timer.stop()
-            self._find_changed(self.find_box.text())
+            self.find_now()
         self.find_next()
 
     def find_now(self) -> None:
