@@ -69,6 +69,18 @@ def test_minilm_batching_order_and_truncation(minilm) -> None:
     assert events[-1].done == events[-1].total == 5
 
 
+
+def test_minilm_padding_to_a_width_step_keeps_the_vectors(minilm, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches are padded to a multiple of WIDTH_STEP tokens (bounded memory); the padding is
+    masked, so the vectors equal those of batches padded only to their longest text."""
+    import app.embed.minilm as module
+
+    texts = ["net income", "capital expenditure in fiscal 2019 was $1.2 billion", "x " * 45]
+    stepped = minilm.embed(texts)
+    monkeypatch.setattr(module, "WIDTH_STEP", 1)
+    exact = minilm.embed(texts)
+    assert np.all((stepped * exact).sum(1) > 0.9999)
+
 @pytest.mark.slow
 def test_minilm_matches_fp32_reference() -> None:
     """The default precision agrees with fp32 (the sentence-transformers reference semantics)."""
