@@ -91,6 +91,9 @@ def _slow_client(url: str, data_dir: str, pdf: str) -> None:
             time.sleep(0.25)
             return super().embed(texts, on_progress=on_progress, cancel=cancel)
 
+    import app.ingest.pipeline as pipeline
+
+    pipeline.STORE_BATCH = 32  # store every embedded batch, so the kill lands between stored batches
     keyring.set_keyring(MemoryKeyring())
     set_secret(index_secret_name(url), os.environ["TEAM_TOKEN"])
     settings = Settings()

@@ -82,6 +82,62 @@ def test_minilm_padding_to_a_width_step_keeps_the_vectors(minilm, monkeypatch: p
     assert np.all((stepped * exact).sum(1) > 0.9999)
 
 @pytest.mark.slow
+def test_traced_batches_match_the_eager_model() -> None:
+    """Batches run through the frozen trace; the vectors equal the eager model's, for batch
+    shapes other than the one traced (padding included)."""
+    from app.embed.minilm import TransformerEmbedder, bundled_model_dir
+
+    texts = [f"Item {i}. The Company may terminate the agreement on {i} days notice." * (1 + i % 5) for i in range(40)]
+    traced = TransformerEmbedder(bundled_model_dir(), threads=1, precision="bf16")
+    eager = TransformerEmbedder(bundled_model_dir(), threads=1, precision="bf16", trace=False)
+    a, b = traced.embed(texts), eager.embed(texts)
+    assert traced._batch_model is not None and eager._batch_model is None
+    assert float((a * b).sum(axis=1).min()) > 0.9999
+
+
+def test_a_model_that_does_not_trace_runs_eager(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model folder whose model cannot be traced (or traces wrongly) still embeds, eagerly."""
+    import torch
+
+    from app.embed.minilm import TransformerEmbedder, bundled_model_dir
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("cannot trace this model")
+
+    monkeypatch.setattr(torch.jit, "trace", broken)
+    e = TransformerEmbedder(bundled_model_dir(), threads=1, precision="fp32")
+    v = e.embed(["net income", "operating cash flow", "headcount"])
+    assert e._batch_model is None and v.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+
+
+def test_a_trace_that_disagrees_with_the_model_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.embed.minilm as module
+
+    monkeypatch.setattr(module, "TRACE_AGREEMENT", 1.01)  # no trace can reach this
+    e = module.TransformerEmbedder(module.bundled_model_dir(), threads=1, precision="fp32")
+    assert e.embed(["net income", "operating cash flow", "headcount"]).shape == (3, 384)
+    assert e._batch_model is None
+
+
+def test_batch_order_is_by_tokens_and_embed_reuses_them(minilm) -> None:
+    """A table row of numbers has fewer characters but more tokens than a sentence: batches
+    are grouped by tokens (what padding costs). Embedding right after reuses the token ids."""
+    from app.embed.base import batch_order
+
+    prose = "The Company may terminate the agreement on thirty days notice."
+    numbers = "2,615 3,104 (1,577) 4.2% 8,015 12,117 (96) 0.9%"
+    assert len(numbers) < len(prose)
+    texts = [prose, numbers, "net income"]
+    assert batch_order(minilm, texts) == [1, 0, 2]
+    assert batch_order(FakeEmbedder(), texts) == [0, 1, 2]  # no model: by characters
+    after = minilm.embed(texts)
+    minilm._recent_ids = {}
+    fresh = minilm.embed(texts)
+    assert np.allclose(after, fresh, atol=1e-6)
+
+
+@pytest.mark.slow
 def test_minilm_matches_fp32_reference() -> None:
     """The default precision agrees with fp32 (the sentence-transformers reference semantics)."""
     texts = ["Net cash provided by operating activities was $2,615 million in 2022.",
@@ -126,6 +182,30 @@ def test_thread_chooser_keeps_the_faster_count_and_probes_again() -> None:
         chooser.record(t, 1000, 1000 / speed[t])
     assert chooser.next() == 2
     assert ThreadChooser([4]).next() == 4  # an explicit setting is never second-guessed
+
+
+def test_thread_chooser_probes_less_while_the_winner_is_clear_and_at_once_on_a_slowdown() -> None:
+    from app.embed.threads import MAX_REPROBE_EVERY, REPROBE_EVERY, ThreadChooser
+
+    speed = {1: 1000.0, 2: 2000.0}
+    chooser = ThreadChooser([1, 2])
+    probes_at: list[int] = []
+    for n in range(2000):
+        t = chooser.next()
+        if t == 1:
+            probes_at.append(n)
+        chooser.record(t, 1000, 1000 / speed[t])
+    gaps = [b - a for a, b in zip(probes_at[::2], probes_at[2::2])]
+    assert gaps[0] <= 2 * REPROBE_EVERY + 4 < MAX_REPROBE_EVERY <= max(gaps)  # rounds spread out
+    assert chooser.interval == MAX_REPROBE_EVERY
+
+    speed[2] = 700.0  # the machine got busy: two slow batches start a probe round at once
+    used = []
+    for _ in range(8):
+        t = chooser.next()
+        used.append(t)
+        chooser.record(t, 1000, 1000 / speed[t])
+    assert 1 in used[:6] and chooser.best == 1 and chooser.interval == REPROBE_EVERY
 
 
 def test_automatic_threads_embed_the_same_vectors() -> None:

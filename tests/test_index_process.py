@@ -49,6 +49,8 @@ def test_vectors_and_embedder_served_by_the_child(chroma: Path) -> None:
     assert vi.count() == 12 and vi.doc_ids() == {"doc0", "doc1", "doc2"}
     hits = vi.query(emb.embed_query(chunks[4].text), 3, ["doc1"])
     assert hits[0][0] == "doc1:4" and all(cid.startswith("doc1:") for cid, _ in hits)
+    texts = ["mid length", "a much longer text than the others", "x"]
+    assert emb.batch_order(texts) == [1, 0, 2]  # the child's embedder has none: by length
     assert set(vi.embeddings_for_document("doc2")) == {c.id for c in chunks if c.doc_id == "doc2"}
     vi.delete_document("doc2")
     assert vi.sweep_orphans({"doc0"}) == 1 and vi.doc_ids() == {"doc0"}

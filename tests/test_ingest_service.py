@@ -233,3 +233,45 @@ def test_second_instance_cli_reads_but_refuses_writes(tmp_path: Path) -> None:
     assert added.returncode == 1
     assert "another Dossier window or command is using the data folder" in added.stderr and "Close it" in added.stderr
     assert dossier("ingest", str(tmp_path / "b.pdf")).returncode == 0  # once the first has closed
+
+
+def test_embedding_order_and_grouped_vector_writes(tmp_path: Path) -> None:
+    """Chunks are embedded in the embedder's own batch order and their vectors written in
+    groups of STORE_BATCH; a cancel after a group was written removes it again."""
+    from app.embed.fake import FakeEmbedder
+    from app.ingest.pipeline import EMBED_BATCH, STORE_BATCH
+
+    class Ordered(FakeEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls: list[list[str]] = []
+
+        def batch_order(self, texts: list[str]) -> list[int]:
+            return sorted(range(len(texts)), key=lambda i: texts[i])  # alphabetical: not by length
+
+        def embed(self, texts, on_progress=None, cancel=None):  # type: ignore[no-untyped-def]
+            self.calls.append(list(texts))
+            return super().embed(texts, on_progress, cancel)
+
+    pages = [" ".join(f"Clause {p}.{i}: the supplier shall deliver {i * p} units." for i in range(60)) for p in range(200)]
+    pdf = write_text_pdf(tmp_path / "long.pdf", pages)
+    emb = Ordered()
+    with Service(tmp_path / "data", Settings(), embedder=emb) as svc:
+        writes: list[int] = []
+        add = svc.library.vectors.add
+        svc.library.vectors.add = lambda chunks, vectors: (writes.append(len(chunks)), add(chunks, vectors))[1]  # type: ignore[method-assign]
+        summary = svc.ingest([pdf])
+        n = summary.added[0].chunk_count
+        assert n > STORE_BATCH and sum(writes) == n == vector_count(svc)
+        assert all(w >= STORE_BATCH for w in writes[:-1]) and len(writes) <= -(-n // STORE_BATCH)
+        embedded = [t for call in emb.calls for t in call]
+        assert embedded == sorted(embedded) and all(len(c) <= EMBED_BATCH for c in emb.calls)
+
+    cancel = CancelToken()
+    with Service(tmp_path / "data2", Settings(), embedder=Ordered()) as svc:
+        def stop_after_first_write(ev: Progress) -> None:
+            if ev.stage == "embed" and ev.done >= STORE_BATCH + EMBED_BATCH:
+                cancel.cancel()
+
+        summary = svc.ingest([pdf], on_progress=stop_after_first_write, cancel=cancel)
+        assert summary.cancelled and svc.documents() == [] and vector_count(svc) == 0

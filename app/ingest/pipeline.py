@@ -33,6 +33,9 @@ from app.types import CancelToken, Chunk, DocumentRecord, Progress, ProgressFn, 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 32
+#: Vectors are handed to the vector index in groups of this many: one Chroma upsert of 512
+#: costs ~0.25 ms a vector, 32 at a time ~0.65 ms (measured; ~8 s of a FinanceBench ingest).
+STORE_BATCH = 512
 
 
 @dataclass
@@ -236,22 +239,29 @@ class Ingestor:
             on_progress(Progress("parse", page, parsed.page_count, "pages", note, str(path)))
 
     def _embed_and_commit(self, record: DocumentRecord, pages, chunks: list[Chunk], on_progress: ProgressFn, cancel: CancelToken) -> None:
+        from app.embed.base import batch_order
+
         lib = self.lib
         previous = lib.catalog.find_by_path(lib.workspace, record.path)
         replaced = [previous.id] if previous is not None and previous.id != record.id else []
         wrote_vectors = False
-        # Batches of similar length: a batch is padded to its longest text, and a filing mixes
-        # one-line table rows with full paragraphs (vectors are stored by id, so order is free).
-        by_length = sorted(chunks, key=lambda c: len(embedding_text(c)))
+        # Batches of similar token counts (the embedder's order): a batch is padded to its
+        # longest text, and a filing mixes one-line table rows with full paragraphs (vectors
+        # are stored by id, so the order is free).
+        ordered = [chunks[i] for i in batch_order(lib.embedder, [embedding_text(c) for c in chunks])]
+        unstored: list[tuple[list[Chunk], object]] = []
         try:
-            for start in range(0, len(by_length), EMBED_BATCH):
-                batch = by_length[start : start + EMBED_BATCH]
+            for start in range(0, len(ordered), EMBED_BATCH):
+                batch = ordered[start : start + EMBED_BATCH]
                 with self.scheduler.background(cancel):
                     cancel.raise_if_cancelled()
                     vectors = lib.embedder.embed([embedding_text(c) for c in batch])
-                lib.vectors.add(batch, vectors)
-                wrote_vectors = True
+                unstored.append((batch, vectors))
                 done = start + len(batch)
+                if done == len(ordered) or sum(len(b) for b, _ in unstored) >= STORE_BATCH:
+                    wrote_vectors = True  # (before the write: a failed write may have stored part)
+                    _store(lib.vectors, unstored)
+                    unstored = []
                 on_progress(Progress("embed", done, len(chunks), "chunks", f"{done}/{len(chunks)} chunks", record.path))
             cancel.raise_if_cancelled()
             lib.catalog.commit_document(record, pages, chunks, replaces=replaced)
@@ -282,6 +292,12 @@ class _OcrProgress:
     def __call__(self, ev: Progress) -> None:
         if ev.stage == "ocr" and ev.document == self.waiting_for:
             self.on_progress(ev)
+
+
+def _store(vectors, groups: list[tuple[list[Chunk], object]]) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    vectors.add([c for batch, _ in groups for c in batch], np.concatenate([v for _, v in groups]))
 
 
 def embedding_text(chunk: Chunk) -> str:

@@ -162,6 +162,9 @@ class ProcessEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return _helper.call(self._key, "embed_query", text)
 
+    def batch_order(self, texts: list[str]) -> list[int]:
+        return _helper.call(self._key, "__batch_order__", list(texts)) if texts else []
+
 
 class ProcessVectorIndex:
     """:class:`app.store.vectors.VectorIndex`'s methods, served by the helper process."""
@@ -248,6 +251,10 @@ def _dispatch(objects: dict[tuple, Any], key: tuple, method: str, args: tuple, k
         return None
     if method == "__meta__":
         return (obj.identity, int(obj.dim))
+    if method == "__batch_order__":  # the embedder's own order, or by length (app.embed.base)
+        from app.embed.base import batch_order
+
+        return batch_order(obj, *args)
     return getattr(obj, method)(*args, **kwargs)
 
 
