@@ -6,15 +6,20 @@ chunks ► the default embedder ► Chroma + SQLite catalog/FTS5, via ``Service.
 Naive baseline (what a straightforward local-docs tool does): pypdf ``extract_text`` ► fixed
 1,000-character chunks ► the *same embedder object type and settings* ► Chroma.
 
+Dossier runs twice: with its default settings (OCR reads the pages that have no text layer:
+~3 scanned letter pages and ~15 image-only pages in FinanceBench) and with OCR off
+(``dossier_text_layer``: the same work as the naive pipeline, which reads text layers only).
+
 Each variant runs in its own child process, so peak RSS (``ru_maxrss`` of that process and
 its children) is measured separately. Usage::
 
-    python bench/ingest.py [--data DIR] [--out FILE] [--limit N] [--only dossier|naive]
+    python bench/ingest.py [--data DIR] [--out FILE] [--limit N] [--only parse|dossier|dossier_text_layer|naive]
 
 ``--data`` is a folder of PDFs or a folder with a ``pdfs/`` subfolder (default:
 ``../shared/bench/financebench``). JSON: ``{"dossier": {"pages_per_s", "chunks_per_s",
-"peak_rss_mb", "seconds", "pages", "chunks", "documents"}, "naive": {same, "parse_pages_per_s"},
-"parse": {"parse_pages_per_s", ...}, "ratio_pages_per_s"}`` ("parse" = Dossier's reader alone,
+"peak_rss_mb", "seconds", "pages", "chunks", "documents"}, "dossier_text_layer": {same},
+"naive": {same, "parse_pages_per_s"}, "parse": {"parse_pages_per_s", ...}, "ratio_pages_per_s",
+"ratio_text_layer_pages_per_s"}`` ("parse" = Dossier's reader alone,
 beside the naive run's pypdf parse speed).
 """
 
@@ -34,6 +39,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DEFAULT_DATA = REPO.parent / "shared" / "bench" / "financebench"
 NAIVE_CHUNK = 1000
+#: "dossier" = default settings (OCR of pages without a text layer on); "dossier_text_layer" =
+#: OCR off, the same work as the naive pipeline (which reads text layers only)
+VARIANTS = ["parse", "dossier", "dossier_text_layer", "naive"]
 
 
 def pdf_files(data: Path, limit: int | None) -> list[Path]:
@@ -48,11 +56,11 @@ def peak_rss_mb() -> float:
     return round(max(own, kids) / 1024, 1)  # Linux reports KiB
 
 
-def run_dossier(files: list[Path], workdir: Path) -> dict[str, float]:
+def run_dossier(files: list[Path], workdir: Path, ocr: bool = True) -> dict[str, float]:
     from app.service import Service
     from app.settings import Settings
 
-    with Service(workdir / "dossier", Settings()) as svc:
+    with Service(workdir / "dossier", Settings(ocr=ocr)) as svc:
         svc.library.embedder.embed(["warm-up"])  # model load is not ingest throughput
         t0 = time.perf_counter()
         summary = svc.ingest(files)
@@ -132,7 +140,8 @@ def _result(seconds: float, pages: int, chunks: int, docs: int, **extra: object)
 def child(variant: str, data: Path, limit: int | None) -> None:
     files = pdf_files(data, limit)
     with tempfile.TemporaryDirectory(prefix=f"bench-ingest-{variant}-") as tmp:
-        fn = {"dossier": run_dossier, "naive": run_naive, "parse": run_parse}[variant]
+        fn = {"dossier": run_dossier, "dossier_text_layer": lambda f, w: run_dossier(f, w, ocr=False),
+              "naive": run_naive, "parse": run_parse}[variant]
         print(json.dumps(fn(files, Path(tmp))))
 
 
@@ -141,8 +150,8 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "ingest.json")
     ap.add_argument("--limit", type=int, help="only the first N PDFs (quick runs)")
-    ap.add_argument("--only", choices=["dossier", "naive", "parse"])
-    ap.add_argument("--child", choices=["dossier", "naive", "parse"], help=argparse.SUPPRESS)
+    ap.add_argument("--only", choices=VARIANTS)
+    ap.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(args.child, args.data, args.limit)
@@ -150,7 +159,7 @@ def main() -> None:
     if not pdf_files(args.data, args.limit):
         sys.exit(f"No PDFs under {args.data}")
     results: dict[str, object] = {"data": str(args.data), "limit": args.limit}
-    for variant in ("parse", "dossier", "naive"):
+    for variant in VARIANTS:
         if args.only and variant != args.only:
             continue
         cmd = [sys.executable, __file__, "--child", variant, "--data", str(args.data)] + (["--limit", str(args.limit)] if args.limit else [])
@@ -163,6 +172,9 @@ def main() -> None:
     if "dossier" in results and "naive" in results:
         d, n = results["dossier"], results["naive"]
         results["ratio_pages_per_s"] = round(d["pages_per_s"] / n["pages_per_s"], 2)  # type: ignore[index]
+    if "dossier_text_layer" in results and "naive" in results:
+        d, n = results["dossier_text_layer"], results["naive"]
+        results["ratio_text_layer_pages_per_s"] = round(d["pages_per_s"] / n["pages_per_s"], 2)  # type: ignore[index]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))

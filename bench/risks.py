@@ -49,9 +49,9 @@ def prepare(rows: list[dict[str, Any]], cache: dict[str, dict[str, Any]], taxono
     return meta, docs
 
 
-def make_model(docs: list[TrainDoc], taxonomy: Any, trained_on: str = "", cfg: Config | None = None) -> RiskModel:
+def make_model(docs: list[TrainDoc], taxonomy: Any, trained_on: str = "", cfg: Config | None = None, **kw: Any) -> RiskModel:
     cats = taxonomy.enabled(("contract",))
-    return train(docs, [c.id for c in cats], [list(c.cues) for c in cats], cfg, trained_on)
+    return train(docs, [c.id for c in cats], [list(c.cues) for c in cats], cfg, trained_on, **kw)
 
 
 def _span_hits(finding: Any, pages: Any, stream: Any, clauses: list[str]) -> int:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -181,11 +181,11 @@ def _prune(w: np.ndarray, keep: int) -> np.ndarray:
     return np.where(np.abs(w) >= cut, w, 0.0).astype(np.float32)
 
 
-def _decision(feats: np.ndarray, truth: np.ndarray, c: float) -> tuple[Decision, np.ndarray]:
+def fit_decision(feats: np.ndarray, truth: np.ndarray, c: float) -> tuple[Decision, np.ndarray]:
     """Per category: the decision regression on out-of-fold document features, its cut-off, and
     the sentence logit threshold for extra highlights."""
     k = truth.shape[1]
-    d = _blank(k)
+    d = _blank(k, feats.shape[2])
     spans = np.zeros(k, np.float32)
     for j in range(k):
         x, y = feats[:, j, :].astype(np.float64), truth[:, j].astype(np.float64)
@@ -206,8 +206,12 @@ def _prob_one(d: Decision, j: int, x: np.ndarray) -> np.ndarray:
 
 
 def train(docs: Sequence[TrainDoc], category_ids: Sequence[str], cue_groups: Sequence[Sequence[str]],
-          cfg: Config | None = None, trained_on: str = "", log: Any = None) -> RiskModel:
-    """Fit the CV-bagged model on ``docs``; its decision on their out-of-fold features."""
+          cfg: Config | None = None, trained_on: str = "", log: Any = None,
+          on_fold: Callable[[np.ndarray, RiskModel], None] | None = None) -> RiskModel:
+    """Fit the CV-bagged model on ``docs``; its decision on their out-of-fold features.
+
+    ``on_fold(held, fold_model)``: called with each inner fold's held-out document indices and
+    the model that never saw them (bench/risks_variants.py studies those out-of-fold scores)."""
     cfg = cfg or Config()
     vocab, idf = build_vocab(docs, cfg.min_df)
     index = {t: i for i, t in enumerate(vocab)}
@@ -223,17 +227,18 @@ def train(docs: Sequence[TrainDoc], category_ids: Sequence[str], cue_groups: Seq
         fold_model = RiskModel(list(category_ids), groups, vocab, idf, _prune(w[:nv], cfg.max_weights), w[nv:], b,
                                np.zeros(k, np.float32), _blank(k), cfg.context)
         feats[held] = doc_features([docs[i] for i in held], fold_model)
+        if on_fold:
+            on_fold(held, fold_model)
         ws.append(w)
         bs.append(b)
         if log:
             log(f"inner fold {n + 1}/{cfg.inner} fitted")
-    decision, spans = _decision(feats, np.vstack([d.present for d in docs]), cfg.decision_c)
+    decision, spans = fit_decision(feats, np.vstack([d.present for d in docs]), cfg.decision_c)
     w = np.mean(ws, axis=0)
     return RiskModel(list(category_ids), groups, vocab, idf, _prune(w[:nv], cfg.max_weights), w[nv:],
                      np.mean(bs, axis=0), spans, decision, cfg.context, trained_on)
 
 
-def _blank(k: int) -> Decision:
-    return Decision(np.zeros((k, N_DOC_FEATURES), np.float32), np.zeros(k, np.float32),
-                    np.zeros((k, N_DOC_FEATURES), np.float32), np.ones((k, N_DOC_FEATURES), np.float32),
-                    np.full(k, 0.5, np.float32))
+def _blank(k: int, n: int = N_DOC_FEATURES) -> Decision:
+    return Decision(np.zeros((k, n), np.float32), np.zeros(k, np.float32), np.zeros((k, n), np.float32),
+                    np.ones((k, n), np.float32), np.full(k, 0.5, np.float32))
