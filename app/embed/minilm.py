@@ -181,16 +181,13 @@ class TransformerEmbedder:
         Traced on a padded batch, so the attention-mask path is the one recorded."""
         import torch
 
-        inputs = self._inputs([list(range(1000, 1000 + n)) for n in (40, 17, 3)])
-        args = tuple(t for t in inputs if t is not None)
+        example = _positional(self._inputs([list(range(1000, 1000 + n)) for n in (40, 17, 3)]))
         try:
             with torch.inference_mode(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # TracerWarnings about shapes: checked below instead
-                traced = torch.jit.freeze(torch.jit.trace(model, args, strict=False, check_trace=False).eval())
+                traced = torch.jit.freeze(torch.jit.trace(model, example, strict=False, check_trace=False).eval())
                 check = self._inputs([list(range(2000, 2000 + n)) for n in (70, 9)])
-                got = _hidden(traced(*(t for t in check if t is not None)))
-                want = _hidden(model(input_ids=check[0], attention_mask=check[1],
-                                     **({"token_type_ids": check[2]} if check[2] is not None else {})))
+                got, want = _hidden(traced(*_positional(check))), _eager(model, check)
                 real = check[1].bool()
                 agree = torch.nn.functional.cosine_similarity(got.float()[real], want.float()[real], dim=-1).min().item()
         except Exception as err:  # noqa: BLE001 - any model that does not trace runs eager
@@ -217,7 +214,7 @@ class TransformerEmbedder:
         (queries stay eager: a new input shape costs the trace a one-off optimisation pass)."""
         import torch
 
-        input_ids, mask, types = self._inputs(ids)
+        inputs = self._inputs(ids)
         with torch.inference_mode():
             if batch and self.trace:
                 with self._lock:
@@ -225,11 +222,10 @@ class TransformerEmbedder:
                         self._batch_model = self._traced(self._model)
                         self.trace = self._batch_model is not None
             if batch and self._batch_model is not None:
-                hidden = _hidden(self._batch_model(*(t for t in (input_ids, mask, types) if t is not None)))
+                hidden = _hidden(self._batch_model(*_positional(inputs)))
             else:
-                extra = {"token_type_ids": types} if types is not None else {}
-                hidden = _hidden(self._model(input_ids=input_ids, attention_mask=mask, **extra))
-            pooled = self._pool(hidden, mask)
+                hidden = _eager(self._model, inputs)
+            pooled = self._pool(hidden, inputs[1])
         return pooled.float().numpy()
 
     def batch_order(self, texts: list[str]) -> list[int]:
@@ -276,6 +272,18 @@ class TransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+
+def _positional(inputs: tuple[Any, Any, Any]) -> tuple[Any, ...]:
+    """The model's positional arguments (input_ids, attention_mask[, token_type_ids])."""
+    return tuple(t for t in inputs if t is not None)
+
+
+def _eager(model: Any, inputs: tuple[Any, Any, Any]) -> Any:
+    """Last hidden state of the (untraced) transformers model for ``_inputs`` output."""
+    input_ids, mask, types = inputs
+    extra = {"token_type_ids": types} if types is not None else {}
+    return _hidden(model(input_ids=input_ids, attention_mask=mask, **extra))
 
 
 def _hidden(output: Any) -> Any:

@@ -239,6 +239,8 @@ class Ingestor:
             on_progress(Progress("parse", page, parsed.page_count, "pages", note, str(path)))
 
     def _embed_and_commit(self, record: DocumentRecord, pages, chunks: list[Chunk], on_progress: ProgressFn, cancel: CancelToken) -> None:
+        import numpy as np
+
         from app.embed.base import batch_order
 
         lib = self.lib
@@ -248,20 +250,22 @@ class Ingestor:
         # Batches of similar token counts (the embedder's order): a batch is padded to its
         # longest text, and a filing mixes one-line table rows with full paragraphs (vectors
         # are stored by id, so the order is free).
-        ordered = [chunks[i] for i in batch_order(lib.embedder, [embedding_text(c) for c in chunks])]
-        unstored: list[tuple[list[Chunk], object]] = []
+        texts = [embedding_text(c) for c in chunks]
+        order = batch_order(lib.embedder, texts)
+        unstored: list[Chunk] = []  # embedded, vectors not yet handed to the index
+        vectors: list[np.ndarray] = []
         try:
-            for start in range(0, len(ordered), EMBED_BATCH):
-                batch = ordered[start : start + EMBED_BATCH]
+            for start in range(0, len(order), EMBED_BATCH):
+                batch = order[start : start + EMBED_BATCH]
                 with self.scheduler.background(cancel):
                     cancel.raise_if_cancelled()
-                    vectors = lib.embedder.embed([embedding_text(c) for c in batch])
-                unstored.append((batch, vectors))
+                    vectors.append(lib.embedder.embed([texts[i] for i in batch]))
+                unstored += [chunks[i] for i in batch]
                 done = start + len(batch)
-                if done == len(ordered) or sum(len(b) for b, _ in unstored) >= STORE_BATCH:
+                if done == len(order) or len(unstored) >= STORE_BATCH:
                     wrote_vectors = True  # (before the write: a failed write may have stored part)
-                    _store(lib.vectors, unstored)
-                    unstored = []
+                    lib.vectors.add(unstored, np.concatenate(vectors))
+                    unstored, vectors = [], []
                 on_progress(Progress("embed", done, len(chunks), "chunks", f"{done}/{len(chunks)} chunks", record.path))
             cancel.raise_if_cancelled()
             lib.catalog.commit_document(record, pages, chunks, replaces=replaced)
@@ -292,12 +296,6 @@ class _OcrProgress:
     def __call__(self, ev: Progress) -> None:
         if ev.stage == "ocr" and ev.document == self.waiting_for:
             self.on_progress(ev)
-
-
-def _store(vectors, groups: list[tuple[list[Chunk], object]]) -> None:  # type: ignore[no-untyped-def]
-    import numpy as np
-
-    vectors.add([c for batch, _ in groups for c in batch], np.concatenate([v for _, v in groups]))
 
 
 def embedding_text(chunk: Chunk) -> str:
