@@ -131,10 +131,23 @@ def test_batch_order_is_by_tokens_and_embed_reuses_them(minilm) -> None:
     texts = [prose, numbers, "net income"]
     assert batch_order(minilm, texts) == [1, 0, 2]
     assert batch_order(FakeEmbedder(), texts) == [0, 1, 2]  # no model: by characters
+    assert set(minilm._recent_ids) == set(texts)
     after = minilm.embed(texts)
     minilm._recent_ids = {}
     fresh = minilm.embed(texts)
     assert np.allclose(after, fresh, atol=1e-6)
+
+
+def test_batch_order_of_a_huge_document_keeps_no_token_ids(minilm, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past KEEP_IDS texts the ids are not kept (bounded memory); the order is still by tokens."""
+    import app.embed.minilm as module
+
+    monkeypatch.setattr(module, "KEEP_IDS", 2)
+    texts = ["net income", "2,615 3,104 (1,577) 4.2% 8,015", "The Company may terminate on notice.", "x"]
+    order = minilm.batch_order(texts)
+    assert order[0] == 1 and order[-1] == 3 and sorted(order) == [0, 1, 2, 3]
+    assert minilm._recent_ids == {}
+    assert minilm.embed(texts).shape == (4, 384)
 
 
 @pytest.mark.slow

@@ -53,6 +53,8 @@ PRECISIONS = ("fp32", "bf16", "int8")
 #: positions are masked, so the vectors do not change. 16 rather than 32: 16 widths up to 256
 #: tokens, and 8 % more chunks/s than 32 (less padding; measured on 6 FinanceBench filings).
 WIDTH_STEP = 16
+#: batch_order keeps the token ids of at most this many texts for the embed() calls after it.
+KEEP_IDS = 4096
 #: The traced model must agree with the eager one to this cosine on every token of a check batch.
 TRACE_AGREEMENT = 0.999
 
@@ -229,15 +231,24 @@ class TransformerEmbedder:
         return pooled.float().numpy()
 
     def batch_order(self, texts: list[str]) -> list[int]:
-        """Longest first by token count (the order :meth:`embed` batches in)."""
+        """Longest first by token count (the order :meth:`embed` batches in).
+
+        The token ids are kept for the embed() calls that follow (ingest embeds these texts
+        next, 32 at a time; tokenising twice cost ~3 % of an ingest), but only for up to
+        KEEP_IDS texts: a huge document's ids (~7 KB a chunk as Python lists) are tokenised
+        in slices and dropped, so memory stays bounded."""
         if not texts:
             return []
         self._load()
-        ids = self._token_ids(texts)
-        #: kept for the embed() calls that follow (ingest embeds these texts next, 32 at a
-        #: time): tokenising twice cost ~3 % of an ingest
-        self._recent_ids = dict(zip(texts, ids))
-        return sorted(range(len(texts)), key=lambda i: len(ids[i]), reverse=True)
+        self._recent_ids = {}
+        lengths: list[int] = []
+        for start in range(0, len(texts), KEEP_IDS):
+            part = texts[start:start + KEEP_IDS]
+            ids = self._token_ids(part)
+            lengths += [len(x) for x in ids]
+            if len(texts) <= KEEP_IDS:
+                self._recent_ids = dict(zip(part, ids))
+        return sorted(range(len(texts)), key=lambda i: lengths[i], reverse=True)
 
     def _token_ids(self, texts: list[str]) -> list[list[int]]:
         return self._tok([t or " " for t in texts], truncation=True, max_length=self.max_tokens,
