@@ -31,6 +31,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -100,6 +101,10 @@ def now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+#: tries to open the journal database (see JobJournal._open)
+OPEN_ATTEMPTS = 5
+
+
 class JobJournal:
     """The journal of one data folder, as seen by one process (its owner id)."""
 
@@ -132,13 +137,24 @@ class JobJournal:
         final = self.folder / f"owner-{self.owner}.lock"
         os.replace(lock.path, final)
         lock.path = final
-        db = sqlite3.connect(self.folder / "journal.sqlite", timeout=10, check_same_thread=False,
-                             isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(_SCHEMA)
-        db.execute("DELETE FROM jobs WHERE state NOT IN ('running', 'interrupted') AND id <= "
-                   "(SELECT COALESCE(MAX(id), 0) FROM jobs) - ?", (KEEP_FINISHED,))
-        self._db = db
+        for attempt in range(OPEN_ATTEMPTS):
+            db = sqlite3.connect(self.folder / "journal.sqlite", timeout=10, check_same_thread=False,
+                                 isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(_SCHEMA)
+                db.execute("DELETE FROM jobs WHERE state NOT IN ('running', 'interrupted') AND id <= "
+                           "(SELECT COALESCE(MAX(id), 0) FROM jobs) - ?", (KEEP_FINISHED,))
+            except sqlite3.OperationalError as err:
+                # SQLite answers "database is locked" at once, without its busy timeout, while
+                # another process opens or recovers the WAL (seen when one was just killed)
+                db.close()
+                if "locked" not in str(err) or attempt == OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+                continue
+            self._db = db
+            return
 
     # -- recording ----------------------------------------------------------------------
     def start(self, kind: str, args: dict[str, Any]) -> int:

@@ -320,3 +320,31 @@ def _button(row: Any, text: str) -> Any:
     from PySide6.QtWidgets import QPushButton
 
     return next(b for b in row.findChildren(QPushButton) if b.text() == text)
+
+
+def test_journal_opens_when_sqlite_answers_locked_at_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite can answer "database is locked" at once (no busy wait) while another process
+    opens the WAL; the journal tries again instead of running without a journal."""
+    import app.jobs_journal as jj
+
+    real_connect = sqlite3.connect
+    refusals = [2]
+
+    class Refusing:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db = db
+
+        def execute(self, sql: str, *args):  # type: ignore[no-untyped-def]
+            if sql.startswith("PRAGMA journal_mode") and refusals[0] > 0:
+                refusals[0] -= 1
+                raise sqlite3.OperationalError("database is locked")
+            return self.db.execute(sql, *args)
+
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(self.db, name)
+
+    monkeypatch.setattr(jj.sqlite3, "connect", lambda *a, **kw: Refusing(real_connect(*a, **kw)))
+    journal = JobJournal(tmp_path)
+    assert journal.enabled and refusals == [0]
+    assert journal.start("ingest", {"paths": ["a.pdf"], "files": 1, "password": False})
+    journal.close()

@@ -119,17 +119,24 @@ def test_bad_inputs_fail_alone_with_clear_messages(service: Service, tmp_path: P
     assert not any("s3cret" in p.read_text(errors="ignore") for p in service.data_dir.rglob("*.json"))
 
 
-def test_file_that_disappears_mid_ingest(service: Service, tmp_path: Path) -> None:
+def test_file_that_disappears_mid_ingest(service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """b.pdf is listed and hashed, then deleted before it is read: it fails alone, with a message."""
+    from app.ingest.pipeline import Ingestor
+
     first = write_text_pdf(tmp_path / "a.pdf", filing_pages("A", "1"))
     second = write_text_pdf(tmp_path / "b.pdf", filing_pages("B", "2"))
+    real_parse = Ingestor._parse
 
-    def vanish(ev: Progress) -> None:
-        if ev.stage == "document" and ev.document == str(first.resolve()) and second.exists():
+    def parse_after_vanish(self, path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if path.name == "b.pdf":
             second.unlink()
+        return real_parse(self, path, *args, **kwargs)
 
-    summary = service.ingest([first, second], on_progress=vanish)
+    monkeypatch.setattr(Ingestor, "_parse", parse_after_vanish)
+    summary = service.ingest([first, second])
     assert [Path(d.path).name for d in summary.added] == ["a.pdf"]
     assert len(summary.failed) == 1 and "b.pdf" in summary.failed[0].message
+    assert not second.exists()
 
 
 def test_cancel_leaves_no_half_indexed_document(service: Service, tmp_path: Path) -> None:
@@ -275,3 +282,78 @@ def test_embedding_order_and_grouped_vector_writes(tmp_path: Path) -> None:
 
         summary = svc.ingest([pdf], on_progress=stop_after_first_write, cancel=cancel)
         assert summary.cancelled and svc.documents() == [] and vector_count(svc) == 0
+
+
+def test_a_slow_parse_does_not_hold_up_the_files_behind_it(service: Service, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """slow.pdf's parse (standing in for OCR of scanned pages) only finishes once fast.pdf,
+    listed after it, is indexed: the ingest indexes fast.pdf first instead of waiting."""
+    import app.ingest.pipeline as pipeline
+
+    slow = write_text_pdf(tmp_path / "slow.pdf", filing_pages("Slow", "1"))
+    fast = write_text_pdf(tmp_path / "fast.pdf", filing_pages("Fast", "2"))
+    fast_indexed = threading.Event()
+    real_parse = pipeline.Ingestor._parse
+
+    def parse(self, path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if path.name == "slow.pdf":
+            fast_indexed.wait(timeout=30)
+        return real_parse(self, path, *args, **kwargs)
+
+    def on_progress(ev: Progress) -> None:
+        if ev.stage == "embed" and ev.document == str(fast.resolve()) and ev.done == ev.total:
+            fast_indexed.set()
+
+    monkeypatch.setattr(pipeline.Ingestor, "_parse", parse)
+    monkeypatch.setattr(pipeline, "IN_ORDER_WAIT_S", 0.05)
+    summary = service.ingest([slow, fast], on_progress=on_progress)
+    assert fast_indexed.is_set()
+    assert [Path(d.path).name for d in summary.added] == ["fast.pdf", "slow.pdf"]
+    assert {d.status for d in service.documents()} == {"indexed"}
+
+
+def test_files_are_indexed_in_the_order_given_when_none_is_slow(service: Service, tmp_path: Path) -> None:
+    names = ["c.pdf", "a.pdf", "d.pdf", "b.pdf"]
+    files = [write_text_pdf(tmp_path / n, filing_pages(n[0].upper() + "corp", str(i))) for i, n in enumerate(names)]
+    summary = service.ingest(files)
+    assert [Path(d.path).name for d in summary.added] == names
+
+
+def test_identical_chunks_are_embedded_once_per_run(tmp_path: Path) -> None:
+    """Two filings sharing pages (a template, boilerplate): the shared chunks' vectors are
+    computed once and stored for both documents; search finds each document's copy."""
+    from app.embed.fake import FakeEmbedder
+
+    class Counting(FakeEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.texts: list[str] = []
+
+        def embed(self, texts, on_progress=None, cancel=None):  # type: ignore[no-untyped-def]
+            self.texts += texts
+            return super().embed(texts, on_progress, cancel)
+
+    shared = [f"Section {n}. Boilerplate\nThe parties agree to clause {n} as set out in the master terms. " * 3
+              for n in range(1, 9)]
+    a = write_text_pdf(tmp_path / "a.pdf", ["Alpha Supply Agreement"] + shared)
+    b = write_text_pdf(tmp_path / "b.pdf", ["Beta Supply Agreement"] + shared)
+    embedder = Counting()
+    with Service(tmp_path / "data", Settings(), embedder=embedder) as svc:
+        summary = svc.ingest([a, b])
+        assert len(summary.added) == 2
+        total = sum(d.chunk_count for d in summary.added)
+        assert svc.library.vectors.count() == total  # every chunk of both has its vector
+        assert len(embedder.texts) == len(set(embedder.texts))  # no text embedded twice
+        assert len(embedder.texts) < total - 4  # the shared pages were embedded once
+        for doc in summary.added:
+            hits = svc.search("clause 5 master terms", doc_ids=[doc.id], k=3)
+            assert hits and all(h.doc_id == doc.id for h in hits)
+
+
+def test_vector_memo_forgets_its_oldest_entries_past_its_limit() -> None:
+    from app.ingest.pipeline import _text_key, _VectorMemo
+
+    memo = _VectorMemo(limit=2)
+    keys = [_text_key(t) for t in ("one", "two", "three")]
+    memo.update(keys, [1, 2, 3])
+    assert keys[0] not in memo and memo[keys[1]] == 2 and memo[keys[2]] == 3

@@ -42,6 +42,13 @@ OCR_NICE = 10
 #: The reader itself also yields to the GUI and the model (it is quick; OCR goes further down).
 PARSE_NICE = 5
 
+#: Held around starting a child and reaping one. ``Process.start()`` reaps finished children
+#: of *other* threads (multiprocessing's ``_cleanup``); when two files are parsed at once, its
+#: ``waitpid`` could take a child's exit status while the thread that owns it was reaping it
+#: too, and that thread's ``Process.close()`` then failed with "still running" (seen once in
+#: the test suite).
+_REAPING = threading.Lock()
+
 _ERRORS: dict[str, type[DossierError]] = {"PasswordRequired": PasswordRequired, "PdfError": PdfError}
 
 
@@ -59,17 +66,22 @@ def parse_in_subprocess(path: Path | str, password: str | None = None, timeout_s
     peak = ctx.Value("d", 0.0, lock=False)  # the child's own peak address space (MB), see _watch_peak
     proc = ctx.Process(target=_child, args=(str(path), password, memory_mb, send_conn, hook, ocr_threads, peak),
                        name=f"dossier-parse-{path.name}", daemon=True)
-    proc.start()
+    with _REAPING:
+        proc.start()
     send_conn.close()  # the parent only reads; EOF then means the child is gone
     try:
         return _collect(proc, recv_conn, path, (timeout_s, ocr_page_timeout_s), cancel, on_progress,
                         limit_mb=memory_mb, child_peak=peak)
     finally:
         recv_conn.close()
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        proc.close()
+        with _REAPING:
+            if proc.is_alive():
+                proc.kill()
+            proc.join(5)
+            try:
+                proc.close()
+            except ValueError:  # the same race with a Process.start() elsewhere (an LLM worker):
+                pass  # the child was killed and reaped; its handles go with the object
 
 
 def _collect(proc: Any, conn: Any, path: Path, timeouts: tuple[float, float], cancel: CancelToken | None,

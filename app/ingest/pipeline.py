@@ -6,8 +6,11 @@ if the process dies in between, those vectors belong to no indexed document and 
 swept by :func:`sweep_orphans` at the next start. A changed file (same path, new
 content hash) replaces its old version inside that same transaction.
 
-Throughput: parsing runs in a child process (isolation from hostile PDFs) and the next
-file is parsed while the current one is embedded, so PDFium and the embedder overlap.
+Throughput: parsing runs in child processes (isolation from hostile PDFs), PARSE_AHEAD
+files at a time, while the current file is embedded, so PDFium and the embedder overlap. A
+file whose parse is slow (OCR) is indexed after the files behind it that are ready
+(:class:`_ParseQueue`). A text embedded once in a run (boilerplate, a template's clauses, a
+table header repeated in each filing) is not embedded again (:class:`_VectorMemo`).
 
 OCR (``settings.ocr``, on by default) runs in that child for pages without a text layer.
 It is not part of the index identity: it changes the chunks only of documents that have
@@ -19,9 +22,10 @@ turning it off keeps the OCR text already indexed (it is not wrong, only costly 
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import logging
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -33,6 +37,16 @@ from app.types import CancelToken, Chunk, DocumentRecord, Progress, ProgressFn, 
 log = logging.getLogger(__name__)
 
 EMBED_BATCH = 32
+#: Files parsed at once (child processes) and parsed files waiting to be indexed: a file
+#: whose parse is slow (OCR of scanned pages: seconds a page) no longer holds up the files
+#: behind it; they are parsed by the other worker and indexed meanwhile.
+PARSE_AHEAD = 2
+#: A file ready to be indexed waits this long for the one queued before it, so that files are
+#: indexed in the order given unless one of them is really slow.
+IN_ORDER_WAIT_S = 1.0
+#: Vectors of texts already embedded in this ingest run kept for reuse (identical chunks in
+#: other documents: boilerplate clauses, repeated table headers); ~1.6 KB an entry.
+MEMO_ENTRIES = 50_000
 #: Vectors are handed to the vector index in groups of this many: one Chroma upsert of 512
 #: costs ~0.25 ms a vector, 32 at a time ~0.65 ms (measured; ~8 s of a FinanceBench ingest).
 STORE_BATCH = 512
@@ -128,20 +142,18 @@ class Ingestor:
         todo = self._triage(files, summary)
 
         ocr_progress = _OcrProgress(on_progress)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dossier-parse") as pool:
-            pending: Future | None = None
-            for i, (path, sha) in enumerate(todo):
+        memo = _VectorMemo()
+        with ThreadPoolExecutor(max_workers=PARSE_AHEAD, thread_name_prefix="dossier-parse") as pool:
+            parses = _ParseQueue(pool, todo, lambda path: self._parse(path, password, cancel, ocr_progress))
+            for i in range(len(todo)):
                 if cancel.cancelled:
                     summary.cancelled = True
                     break
-                ocr_progress.waiting_for = path.name
-                fut = pending or pool.submit(self._parse, path, password, cancel, ocr_progress)
-                pending = pool.submit(self._parse, todo[i + 1][0], password, cancel, ocr_progress) if i + 1 < len(todo) else None
+                path, sha, fut = parses.next_ready(ocr_progress)
                 on_progress(Progress("document", i, len(todo), "documents", f"Indexing {path.name}", str(path)))
                 try:
                     parsed = fut.result()
-                    ocr_progress.waiting_for = ""
-                    summary.added.append(self._index(path, sha, parsed, on_progress, cancel))
+                    summary.added.append(self._index(path, sha, parsed, on_progress, cancel, memo))
                 except Cancelled:
                     summary.cancelled = True
                     break
@@ -151,11 +163,7 @@ class Ingestor:
                     summary.failed.append(self._fail(path, sha, str(err)))
                 except OSError as err:
                     summary.failed.append(self._fail(path, sha, f"{path.name} could not be read ({err.strerror or err}). Check that the file still exists and is readable."))
-            if pending is not None:  # a prefetched parse we no longer need (cancelled run)
-                try:
-                    pending.result()
-                except Exception:  # noqa: BLE001 - the parse of a file we no longer index
-                    pass
+            parses.drain()  # parses started ahead that a cancelled run no longer needs
         on_progress(Progress("document", len(todo), len(todo), "documents", "Done"))
         return summary
 
@@ -196,7 +204,8 @@ class Ingestor:
                                    memory_mb=self.parse_memory_mb, cancel=cancel,
                                    on_progress=on_progress, ocr_threads=ocr_threads() if self.ocr_enabled else 0)
 
-    def _index(self, path: Path, sha: str, parsed, on_progress: ProgressFn, cancel: CancelToken) -> DocumentRecord:
+    def _index(self, path: Path, sha: str, parsed, on_progress: ProgressFn, cancel: CancelToken,
+               memo: "_VectorMemo | None" = None) -> DocumentRecord:
         from app.ingest.chunking import chunk_pages
         from app.ingest.classify import guess_doc_type
 
@@ -222,7 +231,7 @@ class Ingestor:
             chunk_count=len(chunks),
             ocr_pages=ocr_pages,
         )
-        self._embed_and_commit(record, parsed.pages, chunks, on_progress, cancel)
+        self._embed_and_commit(record, parsed.pages, chunks, on_progress, cancel, memo or _VectorMemo())
         return record
 
     @staticmethod
@@ -238,7 +247,8 @@ class Ingestor:
                 note = f"page {page + 1} has no text; OCR not run"
             on_progress(Progress("parse", page, parsed.page_count, "pages", note, str(path)))
 
-    def _embed_and_commit(self, record: DocumentRecord, pages, chunks: list[Chunk], on_progress: ProgressFn, cancel: CancelToken) -> None:
+    def _embed_and_commit(self, record: DocumentRecord, pages, chunks: list[Chunk], on_progress: ProgressFn,
+                          cancel: CancelToken, memo: "_VectorMemo") -> None:
         import numpy as np
 
         from app.embed.base import batch_order
@@ -247,24 +257,40 @@ class Ingestor:
         previous = lib.catalog.find_by_path(lib.workspace, record.path)
         replaced = [previous.id] if previous is not None and previous.id != record.id else []
         wrote_vectors = False
+        # Each distinct text is embedded once: chunks whose text this run already embedded
+        # (here or in an earlier document) reuse its vector.
+        texts = [embedding_text(c) for c in chunks]
+        groups: dict[bytes, list[int]] = {}
+        for i, text in enumerate(texts):
+            groups.setdefault(_text_key(text), []).append(i)
+        known = [k for k in groups if k in memo]
+        new = [k for k in groups if k not in memo]
         # Batches of similar token counts (the embedder's order): a batch is padded to its
         # longest text, and a filing mixes one-line table rows with full paragraphs (vectors
         # are stored by id, so the order is free).
-        texts = [embedding_text(c) for c in chunks]
-        order = batch_order(lib.embedder, texts)
+        new_texts = [texts[groups[k][0]] for k in new]
+        order = batch_order(lib.embedder, new_texts)
+        steps = [(False, known[s:s + EMBED_BATCH]) for s in range(0, len(known), EMBED_BATCH)]
+        steps += [(True, [new[j] for j in order[s:s + EMBED_BATCH]]) for s in range(0, len(order), EMBED_BATCH)]
         unstored: list[Chunk] = []  # embedded, vectors not yet handed to the index
         vectors: list[np.ndarray] = []
+        done = 0
         try:
-            for start in range(0, len(order), EMBED_BATCH):
-                batch = order[start : start + EMBED_BATCH]
-                with self.scheduler.background(cancel):
-                    cancel.raise_if_cancelled()
-                    vectors.append(lib.embedder.embed([texts[i] for i in batch]))
-                unstored += [chunks[i] for i in batch]
-                done = start + len(batch)
-                if done == len(order) or len(unstored) >= STORE_BATCH:
+            for n, (embed, keys) in enumerate(steps):
+                if embed:
+                    with self.scheduler.background(cancel):
+                        cancel.raise_if_cancelled()
+                        embedded = lib.embedder.embed([texts[groups[k][0]] for k in keys])
+                    memo.update(keys, embedded)
+                else:  # (before any update of this document: still in the memo)
+                    embedded = [memo[k] for k in keys]
+                for k, vector in zip(keys, embedded):
+                    unstored += [chunks[i] for i in groups[k]]
+                    vectors += [vector] * len(groups[k])
+                    done += len(groups[k])
+                if n == len(steps) - 1 or len(unstored) >= STORE_BATCH:
                     wrote_vectors = True  # (before the write: a failed write may have stored part)
-                    lib.vectors.add(unstored, np.concatenate(vectors))
+                    lib.vectors.add(unstored, np.stack(vectors))
                     unstored, vectors = [], []
                 on_progress(Progress("embed", done, len(chunks), "chunks", f"{done}/{len(chunks)} chunks", record.path))
             cancel.raise_if_cancelled()
@@ -296,6 +322,73 @@ class _OcrProgress:
     def __call__(self, ev: Progress) -> None:
         if ev.stage == "ocr" and ev.document == self.waiting_for:
             self.on_progress(ev)
+
+
+class _ParseQueue:
+    """Files being parsed ahead of the indexing loop, handed out in order unless one is slow.
+
+    Up to PARSE_AHEAD parses run (or wait, parsed) at once. :meth:`next_ready` returns the
+    oldest file once it is parsed; when it is still being read after IN_ORDER_WAIT_S (OCR)
+    and a later one is ready, that one goes first, and the slow one keeps its worker."""
+
+    def __init__(self, pool: ThreadPoolExecutor, todo: list[tuple[Path, str]], parse) -> None:  # type: ignore[no-untyped-def]
+        self.pool, self.parse = pool, parse
+        self.todo = list(reversed(todo))  # popped from the end: next file last
+        self.inflight: dict[Future, tuple[Path, str]] = {}  # in the order started
+        self._top_up()
+
+    def _top_up(self) -> None:
+        while self.todo and len(self.inflight) < PARSE_AHEAD:
+            path, sha = self.todo.pop()
+            self.inflight[self.pool.submit(self.parse, path)] = (path, sha)
+
+    def next_ready(self, ocr_progress: "_OcrProgress") -> tuple[Path, str, Future]:
+        oldest = next(iter(self.inflight))
+        ocr_progress.waiting_for = self.inflight[oldest][0].name
+        wait([oldest], timeout=IN_ORDER_WAIT_S)
+        while not oldest.done():
+            ready = [f for f in self.inflight if f.done()]
+            if ready:
+                oldest = ready[0]
+                break
+            wait(list(self.inflight), return_when=FIRST_COMPLETED)
+            oldest = next((f for f in self.inflight if f.done()), oldest)
+        ocr_progress.waiting_for = ""
+        path, sha = self.inflight.pop(oldest)
+        self._top_up()  # the next file is parsed while this one is embedded
+        return path, sha, oldest
+
+    def drain(self) -> None:
+        for fut in self.inflight:
+            try:
+                fut.result()
+            except Exception:  # noqa: BLE001 - the parse of a file we no longer index
+                pass
+        self.inflight.clear()
+
+
+class _VectorMemo:
+    """Vectors of the texts embedded in one ingest run, by a hash of the text (bounded)."""
+
+    def __init__(self, limit: int = 0) -> None:
+        self.limit = limit or MEMO_ENTRIES
+        self._vectors: dict[bytes, object] = {}
+
+    def __contains__(self, key: bytes) -> bool:
+        return key in self._vectors
+
+    def __getitem__(self, key: bytes):  # type: ignore[no-untyped-def]
+        return self._vectors[key]
+
+    def update(self, keys: list[bytes], vectors) -> None:  # type: ignore[no-untyped-def]
+        for key, vector in zip(keys, vectors):
+            if len(self._vectors) >= self.limit:
+                del self._vectors[next(iter(self._vectors))]  # oldest first
+            self._vectors[key] = vector
+
+
+def _text_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def embedding_text(chunk: Chunk) -> str:
