@@ -60,15 +60,39 @@ def test_vectors_and_embedder_served_by_the_child(chroma: Path) -> None:
     vi.close()
 
 
-def test_killed_child_fails_one_call_then_recovers(chroma: Path) -> None:
+def test_child_killed_during_a_call_fails_that_call_then_recovers(chroma: Path) -> None:
     name = collection_name("default", "t")
     vi = VectorIndex(chroma, name)
     chunks = _chunks(6)
     vi.add(chunks, FakeEmbedder().embed([c.text for c in chunks]))
-    os.kill(index_process.helper().pid, signal.SIGKILL)
+    helper = index_process.helper()
+
+    class KillingConn:  # the child dies while the call is under way
+        def __init__(self, conn) -> None:  # type: ignore[no-untyped-def]
+            self.conn = conn
+
+        def send(self, msg) -> None:  # type: ignore[no-untyped-def]
+            os.kill(helper.pid, signal.SIGKILL)  # after the liveness check, before the request
+            helper._proc.join(5)
+            self.conn.send(msg)
+
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(self.conn, name)
+
+    helper._conn = KillingConn(helper._conn)
     with pytest.raises(StoreError, match="stopped unexpectedly"):
         vi.count()
     assert vi.count() == 6  # a fresh child reopens the store from disk
+
+
+def test_child_found_dead_before_a_call_is_replaced_silently(chroma: Path) -> None:
+    vi = VectorIndex(chroma, collection_name("default", "t"))
+    chunks = _chunks(6)
+    vi.add(chunks, FakeEmbedder().embed([c.text for c in chunks]))
+    dead = index_process.helper()._proc
+    os.kill(dead.pid, signal.SIGKILL)
+    dead.join(5)
+    assert vi.count() == 6 and index_process.helper().pid != dead.pid
 
 
 def test_unregistered_folder_stays_in_process(tmp_path: Path) -> None:
