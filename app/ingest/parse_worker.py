@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app import child_processes
 from app.errors import Cancelled, DossierError, PasswordRequired, PdfError
 from app.ingest.pdf_text import OutlineEntry, ParsedPdf, read_pdf
 from app.netguard import install_from_env
@@ -41,13 +42,6 @@ OCR_PAGE_TIMEOUT_S = 90.0
 OCR_NICE = 10
 #: The reader itself also yields to the GUI and the model (it is quick; OCR goes further down).
 PARSE_NICE = 5
-
-#: Held around starting a child and reaping one. ``Process.start()`` reaps finished children
-#: of *other* threads (multiprocessing's ``_cleanup``); when two files are parsed at once, its
-#: ``waitpid`` could take a child's exit status while the thread that owns it was reaping it
-#: too, and that thread's ``Process.close()`` then failed with "still running" (seen once in
-#: the test suite).
-_REAPING = threading.Lock()
 
 _ERRORS: dict[str, type[DossierError]] = {"PasswordRequired": PasswordRequired, "PdfError": PdfError}
 
@@ -66,21 +60,20 @@ def parse_in_subprocess(path: Path | str, password: str | None = None, timeout_s
     peak = ctx.Value("d", 0.0, lock=False)  # the child's own peak address space (MB), see _watch_peak
     proc = ctx.Process(target=_child, args=(str(path), password, memory_mb, send_conn, hook, ocr_threads, peak),
                        name=f"dossier-parse-{path.name}", daemon=True)
-    with _REAPING:
-        proc.start()
+    child_processes.start(proc)
     send_conn.close()  # the parent only reads; EOF then means the child is gone
     try:
         return _collect(proc, recv_conn, path, (timeout_s, ocr_page_timeout_s), cancel, on_progress,
                         limit_mb=memory_mb, child_peak=peak)
     finally:
         recv_conn.close()
-        with _REAPING:
+        with child_processes.REAPING:  # (see app.child_processes)
             if proc.is_alive():
                 proc.kill()
             proc.join(5)
             try:
                 proc.close()
-            except ValueError:  # the same race with a Process.start() elsewhere (an LLM worker):
+            except ValueError:  # a Process.start() outside app code raced the reaping (ECHILD):
                 pass  # the child was killed and reaped; its handles go with the object
 
 

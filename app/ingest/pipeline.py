@@ -205,7 +205,7 @@ class Ingestor:
                                    on_progress=on_progress, ocr_threads=ocr_threads() if self.ocr_enabled else 0)
 
     def _index(self, path: Path, sha: str, parsed, on_progress: ProgressFn, cancel: CancelToken,
-               memo: "_VectorMemo | None" = None) -> DocumentRecord:
+               memo: "_VectorMemo") -> DocumentRecord:
         from app.ingest.chunking import chunk_pages
         from app.ingest.classify import guess_doc_type
 
@@ -231,7 +231,7 @@ class Ingestor:
             chunk_count=len(chunks),
             ocr_pages=ocr_pages,
         )
-        self._embed_and_commit(record, parsed.pages, chunks, on_progress, cancel, memo or _VectorMemo())
+        self._embed_and_commit(record, parsed.pages, chunks, on_progress, cancel, memo)
         return record
 
     @staticmethod
@@ -343,20 +343,15 @@ class _ParseQueue:
             self.inflight[self.pool.submit(self.parse, path)] = (path, sha)
 
     def next_ready(self, ocr_progress: "_OcrProgress") -> tuple[Path, str, Future]:
-        oldest = next(iter(self.inflight))
-        ocr_progress.waiting_for = self.inflight[oldest][0].name
-        wait([oldest], timeout=IN_ORDER_WAIT_S)
-        while not oldest.done():
-            ready = [f for f in self.inflight if f.done()]
-            if ready:
-                oldest = ready[0]
-                break
-            wait(list(self.inflight), return_when=FIRST_COMPLETED)
-            oldest = next((f for f in self.inflight if f.done()), oldest)
+        chosen = next(iter(self.inflight))
+        ocr_progress.waiting_for = self.inflight[chosen][0].name
+        if not wait([chosen], timeout=IN_ORDER_WAIT_S).done:
+            finished = wait(list(self.inflight), return_when=FIRST_COMPLETED).done
+            chosen = next(f for f in self.inflight if f in finished)  # the first started of those
         ocr_progress.waiting_for = ""
-        path, sha = self.inflight.pop(oldest)
+        path, sha = self.inflight.pop(chosen)
         self._top_up()  # the next file is parsed while this one is embedded
-        return path, sha, oldest
+        return path, sha, chosen
 
     def drain(self) -> None:
         for fut in self.inflight:

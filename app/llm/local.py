@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from app import child_processes
 from app.errors import ModelError
 from app.llm.base import ChatMessage, GenerationStats, ModelInfo
 from app.llm.gguf_info import read_gguf_info
@@ -143,7 +144,7 @@ class LocalLLM:
         proc = self._mp.Process(
             target=_worker.main, args=(child, self._cancel_flag, self._config), daemon=True, name="dossier-llm"
         )
-        proc.start()
+        child_processes.start(proc)
         child.close()
         self._proc, self._conn, self._ready = proc, parent, False
 

@@ -27,6 +27,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+from app import child_processes
 from app.errors import DossierError, StoreError
 from app.types import CancelToken, Chunk, ProgressFn
 
@@ -104,7 +105,7 @@ class IndexHelper:
         ctx = mp.get_context("spawn")  # never fork a process that holds Qt or torch threads
         parent, child = ctx.Pipe(duplex=True)
         proc = ctx.Process(target=_serve, args=(child,), name="dossier-index", daemon=True)
-        proc.start()
+        child_processes.start(proc)
         child.close()
         self._proc, self._conn = proc, parent
         log.info("index helper process started (pid %s)", proc.pid)
