@@ -319,35 +319,45 @@ def test_files_are_indexed_in_the_order_given_when_none_is_slow(service: Service
     assert [Path(d.path).name for d in summary.added] == names
 
 
-def test_identical_chunks_are_embedded_once_per_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("embedder", ["fake", "minilm"])
+def test_identical_chunks_are_embedded_once_per_run(tmp_path: Path, embedder: str) -> None:
     """Two filings sharing pages (a template, boilerplate): the shared chunks' vectors are
-    computed once and stored for both documents; search finds each document's copy."""
-    from app.embed.fake import FakeEmbedder
+    computed once and stored for both documents; search finds each document's copy. With the
+    fake embedder and with the real MiniLM model."""
+    from app.embed.base import load_embedder
 
-    class Counting(FakeEmbedder):
-        def __init__(self) -> None:
-            super().__init__()
-            self.texts: list[str] = []
+    class Counting:  # the embedder under test, recording what it is asked to embed
+        def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+            self.inner, self.texts = inner, []
+            self.identity, self.dim = inner.identity, inner.dim
 
         def embed(self, texts, on_progress=None, cancel=None):  # type: ignore[no-untyped-def]
             self.texts += texts
-            return super().embed(texts, on_progress, cancel)
+            return self.inner.embed(texts, on_progress, cancel)
+
+        def embed_query(self, text):  # type: ignore[no-untyped-def]
+            return self.inner.embed_query(text)
 
     shared = [f"Section {n}. Boilerplate\nThe parties agree to clause {n} as set out in the master terms. " * 3
               for n in range(1, 9)]
     a = write_text_pdf(tmp_path / "a.pdf", ["Alpha Supply Agreement"] + shared)
     b = write_text_pdf(tmp_path / "b.pdf", ["Beta Supply Agreement"] + shared)
-    embedder = Counting()
-    with Service(tmp_path / "data", Settings(), embedder=embedder) as svc:
+    counting = Counting(load_embedder(embedder, threads=1))
+    with Service(tmp_path / "data", Settings(), embedder=counting) as svc:
         summary = svc.ingest([a, b])
         assert len(summary.added) == 2
         total = sum(d.chunk_count for d in summary.added)
         assert svc.library.vectors.count() == total  # every chunk of both has its vector
-        assert len(embedder.texts) == len(set(embedder.texts))  # no text embedded twice
-        assert len(embedder.texts) < total - 4  # the shared pages were embedded once
+        assert len(counting.texts) == len(set(counting.texts))  # no text embedded twice
+        assert len(counting.texts) < total - 4  # the shared pages were embedded once
         for doc in summary.added:
             hits = svc.search("clause 5 master terms", doc_ids=[doc.id], k=3)
             assert hits and all(h.doc_id == doc.id for h in hits)
+        # both documents' copies of a shared chunk hold the vector the model gives its text
+        text = next(t for t in counting.texts if "clause 5 " in t)
+        nearest = svc.library.vectors.query(counting.inner.embed([text])[0], k=2)
+        assert len({chunk_id for chunk_id, _ in nearest}) == 2
+        assert all(distance < 2e-3 for _, distance in nearest), nearest
 
 
 def test_vector_memo_forgets_its_oldest_entries_past_its_limit() -> None:
