@@ -84,6 +84,9 @@ def test_cancel_ingest_from_status_bar(qtbot, tmp_path: Path) -> None:  # type: 
         write_text_pdf(p, [f"Contract number {i}.\n" + t for t in conftest_gui.CONTRACT_PAGES])
     job = w.add_files([str(tmp_path / "in")])
     qtbot.waitUntil(lambda: w.status.cancel_button.isVisible() and job.state == "running", timeout=10000)
+    # a running job and a big index fit a narrow window: the bar elides instead of widening it
+    w.status.set_index(12_345, 1_234_567, 9_876_543)
+    assert w.status.minimumSizeHint().width() <= 640 and w.minimumSizeHint().width() <= 760
     w.status.cancel_button.click()
     assert w.runner.wait_idle(60)
     assert job.state in ("cancelled", "done")

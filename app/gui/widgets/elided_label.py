@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
@@ -23,6 +23,11 @@ class ElidedLabel(QLabel):
 
     def text(self) -> str:  # noqa: D102 - tests and callers read the full text
         return self._full
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
+        """The whole text's width (not the elided one's): a label given a Preferred size policy
+        gets its whole text when there is room, and shrinks to its minimum when there is not."""
+        return QSize(self.fontMetrics().horizontalAdvance(self._full) + 8, super().sizeHint().height())
 
     def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().resizeEvent(event)

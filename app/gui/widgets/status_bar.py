@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QProgressBar, QStatusBar, QToolButton, QWidget
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QProgressBar, QSizePolicy, QStatusBar, QToolButton, QWidget
 
 from app.gui.jobs import Job, JobRunner
 from app.gui.widgets.elided_label import ElidedLabel
 
+INDEX_LABEL_MIN = 160  # px: what the index label asks for at least, so the bar fits a narrow window
 MODEL_STATES = {"ready": "#2b9348", "loading": "#d08c00", "failed": "#c62828", "idle": "#888888"}
 
 
@@ -24,7 +25,9 @@ class StatusBar(QStatusBar):
         self.setSizeGripEnabled(False)
         self.model_dot = QLabel("●")
         self.model_label = ElidedLabel("Model: not loaded")
-        self.index_label = ElidedLabel("")
+        self.index_label = ElidedLabel("")  # whole when there is room, elided on a narrow window
+        self.index_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.index_label.setMinimumWidth(INDEX_LABEL_MIN)
         self.message_label = ElidedLabel("")
         self.message_label.setStyleSheet("color: palette(highlight)")
         self._message_timer = QTimer(self)
@@ -33,7 +36,7 @@ class StatusBar(QStatusBar):
         self.addWidget(self.model_dot)
         self.addWidget(self.model_label, 3)
         self.addWidget(_separator(self))
-        self.addWidget(self.index_label, 2)
+        self.addWidget(self.index_label)
         self.addWidget(self.message_label, 3)
         self.addPermanentWidget(self._job_area())
         self.set_model("not loaded", state="idle")
@@ -47,11 +50,9 @@ class StatusBar(QStatusBar):
         row = QHBoxLayout(box)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
-        self.job_label = ElidedLabel("")
+        self.job_label = _JobLabel("")
         self.job_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.job_label.setFixedWidth(320)
-        self.progress = QProgressBar(box)
-        self.progress.setFixedWidth(150)
+        self.progress = _JobProgress(box)
         self.progress.setTextVisible(True)
         self.cancel_button = QToolButton(box)
         self.cancel_button.setText("Cancel")
@@ -94,7 +95,6 @@ class StatusBar(QStatusBar):
     def set_index(self, documents: int, pages: int, chunks: int) -> None:
         s = "" if documents == 1 else "s"
         self.index_label.setText(f"Index: {documents} document{s}, {pages:,} pages, {chunks:,} passages")
-        self.index_label.setMinimumWidth(self.index_label.fontMetrics().horizontalAdvance(self.index_label.text()) + 12)
 
     def visible_jobs(self) -> list[Job]:
         return [j for j in self.runner.jobs() if not j.quiet]
@@ -133,6 +133,37 @@ class StatusBar(QStatusBar):
         self.jobs_menu.clear()
         for job in self.visible_jobs():
             self.jobs_menu.addAction(f"Cancel: {job.title} ({job.state})", lambda j=job: self.runner.cancel(j))
+
+
+class _JobLabel(ElidedLabel):
+    """The job's title: 320 px when the window has room, down to 80 (elided) when it has not, so
+    a running job never makes the window wider; its size hint does not follow the text, so
+    progress updates never shift the bar."""
+
+    WIDTH, MIN_WIDTH = 320, 80
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setMinimumWidth(self.MIN_WIDTH)
+        self.setMaximumWidth(self.WIDTH)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
+        return QSize(self.WIDTH, super().sizeHint().height())
+
+
+class _JobProgress(QProgressBar):
+    """150 px when the window has room ("1,234/4,813 pages" fits), down to 90 when it has not."""
+
+    WIDTH, MIN_WIDTH = 150, 90
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumWidth(self.MIN_WIDTH)
+        self.setMaximumWidth(self.WIDTH)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
+        return QSize(self.WIDTH, super().sizeHint().height())
 
 
 def _separator(parent: QWidget) -> QFrame:
