@@ -15,7 +15,10 @@ inner folds) and the held-out contracts' scores, and then compares document deci
   on the training contracts alone (0.3 / 1 / 3 / 10);
 - ``more_features``: + second-best sentence logit and log of the top-3 sentence probabilities;
 - ``exemplars``: + the best tf-idf cosine between any sentence and the positive sentences of
-  the category in the training contracts (a nearest-exemplar signal beside the linear model).
+  the category in the training contracts (a nearest-exemplar signal beside the linear model);
+- ``cross_category``: + the best sentence logit of the category whose presence correlates most
+  with this one's in the training contracts (e.g. Competitive Restriction Exception beside
+  Non-Compete or Exclusivity: an exception needs a restriction to except from).
 
 Macro over the categories with >= 10 positive contracts, as in bench/risks.py.
 """
@@ -85,7 +88,16 @@ def exemplar_features(targets: list[TrainDoc], examples: list[TrainDoc], k: int)
     return out
 
 
-def features(logits: Logits, extra: str, exemplar: np.ndarray | None) -> np.ndarray:
+def partners(ytr: np.ndarray) -> np.ndarray:
+    """(categories,) for each category, the other category whose presence correlates most with
+    its own in the training contracts."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cc = np.nan_to_num(np.corrcoef(ytr.T.astype(np.float64)))
+    np.fill_diagonal(cc, 0.0)
+    return np.abs(cc).argmax(1)
+
+
+def features(logits: Logits, extra: str, exemplar: np.ndarray | None, partner: np.ndarray | None = None) -> np.ndarray:
     """(categories x n) document features: the shipped three, plus the variant's."""
     lg, hits = logits
     masked = np.where(hits, lg, NO_SCORE)
@@ -95,6 +107,8 @@ def features(logits: Logits, extra: str, exemplar: np.ndarray | None) -> np.ndar
         cols += [top[min(1, len(top) - 1)], np.log(1e-6 + (1 / (1 + np.exp(-top[:3]))).sum(0))]
     if extra == "exemplars" and exemplar is not None:
         cols.append(exemplar)
+    if extra == "cross_category" and partner is not None:
+        cols.append(cols[0][partner])
     return np.stack(cols, 1)
 
 
@@ -132,7 +146,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     truth = np.vstack([d.present for d in docs])
     k = truth.shape[1]
     scored = [j for j in range(k) if truth[:, j].sum() >= MIN_POSITIVES]
-    variants: dict[str, np.ndarray] = {v: np.zeros_like(truth) for v in ("shipped", "nested_c", "more_features", "exemplars")}
+    variants: dict[str, np.ndarray] = {v: np.zeros_like(truth) for v in ("shipped", "nested_c", "more_features", "exemplars",
+                                                                   "cross_category")}
     chosen_c = []
     for n, held in enumerate(folds(len(docs), args.folds)):
         t0 = time.time()
@@ -151,9 +166,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         test = {int(i): _scored(docs[i], model) for i in held}
         test_ex = dict(zip((int(i) for i in held), exemplar_features([docs[i] for i in held], tdocs, k)))
         ytr = truth[train_ids]
-        for name, extra in (("shipped", ""), ("nested_c", ""), ("more_features", "more_features"), ("exemplars", "exemplars")):
-            xtr = np.stack([features(oof[i], extra, exemplar[i]) for i in range(len(tdocs))])
-            xte = np.stack([features((test[i].logits, test[i].cue_hits), extra, test_ex[i]) for i in held])
+        pair = partners(ytr)
+        for name, extra in (("shipped", ""), ("nested_c", ""), ("more_features", "more_features"),
+                            ("exemplars", "exemplars"), ("cross_category", "cross_category")):
+            xtr = np.stack([features(oof[i], extra, exemplar[i], pair) for i in range(len(tdocs))])
+            xte = np.stack([features((test[i].logits, test[i].cue_hits), extra, test_ex[i], pair) for i in held])
             if name == "shipped":  # the decision train() fitted and ships
                 p = np.stack([model.decision.probability(x) >= model.decision.tau for x in xte])
             else:
