@@ -56,8 +56,14 @@ MODE_ENV = "DOSSIER_NETWORK_GUARD"
 RECORD_ENV = "DOSSIER_NETWORK_RECORD"
 MODES = ("strict", "warn", "off")
 #: Environment the app sets at start-up so no library even tries a model hub or telemetry.
+#: ONNX Runtime (OCR) ships Microsoft's 1DS telemetry on Linux/macOS since 1.2x: it writes a
+#: device id and an event store under ~/.cache/Microsoft/DeveloperTools/.onnxruntime and
+#: uploads from native code, which the socket guard below cannot see. ORT_DISABLE_TELEMETRY=1
+#: (read when ORT initialises) stops all of it — measured with onnxruntime 1.32.0: no device
+#: id, no event store; ORT_TELEMETRY_DISABLED is the name later releases also honour.
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-               "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False", "DO_NOT_TRACK": "1"}
+               "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False", "DO_NOT_TRACK": "1",
+               "ORT_DISABLE_TELEMETRY": "1", "ORT_TELEMETRY_DISABLED": "1"}
 #: Frames of these modules are plumbing; the caller named in messages is the first frame outside.
 _PLUMBING = ("socket", "ssl", "http", "urllib", "urllib3", "asyncio", "selectors", "app.netguard", "requests",
              "httpx", "httpcore", "anyio", "h11", "aiohttp", "concurrent", "threading")
@@ -122,7 +128,9 @@ def uninstall() -> None:
 
 
 def install_from_env(default: str = "strict") -> str:
-    """For child processes: guard as the parent said (``DOSSIER_NETWORK_GUARD``), else ``default``."""
+    """For child processes: the offline flags (whoever started the child), and the guard as
+    the parent said (``DOSSIER_NETWORK_GUARD``), else ``default``."""
+    apply_offline_env()
     return install(os.environ.get(MODE_ENV) or default)
 
 

@@ -103,3 +103,38 @@ def test_whole_session_makes_zero_outbound_attempts(tmp_path: Path) -> None:
         assert outbound_syscalls(text) == []
     print(f"outbound attempts: 0 (guard, main process), 0 (guard, child processes)"
           + (f", 0 (strace over {len(pythons)} processes)" if traced else "; strace not available"))
+
+
+def _ort_store(home: Path) -> list[Path]:
+    """ONNX Runtime's telemetry files (device id, event store) under ``home``."""
+    return [p for p in home.rglob("*") if p.is_file() and ".onnxruntime" in p.as_posix()]
+
+
+def test_ocr_leaves_no_onnxruntime_telemetry(tmp_path: Path) -> None:
+    """OCR (ONNX Runtime) through the real CLI ingest of a scanned PDF: no telemetry device id
+    or event store. A control run of plain RapidOCR in a fresh home shows the check can fail:
+    this onnxruntime build does write them when nobody turns its telemetry off."""
+    from app.samples.pdf_writer import write_mixed_pdf
+    from ocr_helpers import clean_scan
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOSSIER_", "HF_", "TRANSFORMERS_", "ORT_"))}
+    control_home = tmp_path / "control-home"
+    control_home.mkdir()
+    control = ("import numpy as np; from rapidocr_onnxruntime import RapidOCR; "
+               "RapidOCR()(np.full((64, 256, 3), 255, np.uint8))")
+    subprocess.run([sys.executable, "-c", control], env={**env, "HOME": str(control_home),
+                   "XDG_CACHE_HOME": str(control_home / ".cache")}, check=True, capture_output=True, timeout=300)
+    if not _ort_store(control_home):
+        pytest.skip("this onnxruntime build writes no telemetry files, so there is nothing to check")
+
+    home, data = tmp_path / "home", tmp_path / "data"
+    home.mkdir()
+    pdf = write_mixed_pdf(tmp_path / "scanned.pdf", [clean_scan().image], title="Scanned letter")
+    proc = subprocess.run([sys.executable, "-m", "app.cli.main", "--data-dir", str(data), "ingest", "--json", str(pdf)],
+                          env={**env, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"),
+                               "DOSSIER_EMBEDDER": "fake", "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [added] = json.loads(proc.stdout)["added"]
+    assert added["ocr_pages"] == [0], added  # the page really went through ONNX Runtime
+    assert _ort_store(home) == []

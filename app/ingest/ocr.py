@@ -53,6 +53,9 @@ class OcrEngine:
     @property
     def engine(self) -> Any:
         if self._ocr is None:
+            from app.netguard import apply_offline_env
+
+            apply_offline_env()  # before ONNX Runtime initialises: its telemetry off (app.netguard.OFFLINE_ENV)
             from rapidocr_onnxruntime import RapidOCR
 
             self._ocr = RapidOCR(intra_op_num_threads=self.threads, inter_op_num_threads=1,
