@@ -89,6 +89,19 @@ def audit_report(service: Any) -> dict[str, Any]:
             "first_problem": check.first_problem(), "head_hash": check.head_hash}
 
 
+def telemetry_files() -> list[str]:
+    """Folders where a library Dossier loads keeps telemetry when its telemetry is on: ONNX
+    Runtime's device id and event store (OCR). Dossier turns that telemetry off
+    (app.netguard.OFFLINE_ENV), so one found here was written by another program, or by a
+    Dossier from before it did."""
+    from pathlib import Path
+
+    home = Path.home()
+    caches = {Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache"), home / ".cache", home / "Library" / "Caches"}
+    found = {c / "Microsoft" / "DeveloperTools" / ".onnxruntime" for c in caches}
+    return sorted(str(d) for d in found if d.is_dir())
+
+
 def diagnose(service: Any) -> dict[str, Any]:
     """The whole report, plus ``problems`` (something is wrong) and ``warnings`` (worth knowing)."""
     from app import netguard
@@ -96,7 +109,8 @@ def diagnose(service: Any) -> dict[str, Any]:
     report = {"versions": versions(), "network_guard": netguard.state(),
               "model": model_report(service.settings, None if service.read_only else service.data_dir),
               "embedder": embedder_report(service.library), "data": data_report(service),
-              "secure_store": secure_store_report(), "audit": audit_report(service)}
+              "secure_store": secure_store_report(), "audit": audit_report(service),
+              "telemetry_files": telemetry_files()}
     report["problems"], report["warnings"] = _findings(report)
     return report
 
@@ -108,6 +122,10 @@ def _findings(r: dict[str, Any]) -> tuple[list[str], list[str]]:
         warnings.append(f"the network guard is {guard['mode']} (unset DOSSIER_NETWORK_GUARD for strict)")
     if guard["refused"]:
         warnings.append(f"{guard['refused']} outbound connection(s) were refused in this run (see the log)")
+    for folder in r["telemetry_files"]:
+        warnings.append(f"ONNX Runtime telemetry files (a device id, queued events) are in {folder}: Dossier "
+                        "keeps that telemetry off, so another program or an earlier Dossier wrote them; "
+                        "delete the folder if you like")
     if r["model"].get("error"):
         problems.append(f"the model cannot be used: {r['model']['error']}")
     if r["embedder"].get("error"):

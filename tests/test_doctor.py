@@ -144,3 +144,20 @@ def test_secure_store_is_reported_both_ways(monkeypatch: pytest.MonkeyPatch) -> 
         keyring.set_keyring(before)
     assert none["available"] is False and "keyring" in none["detail"].lower()
     assert some["available"] is True and "Memory" in some["backend"]
+
+
+def test_reports_onnxruntime_telemetry_files_left_on_the_machine(doctor, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    r = json.loads(doctor("--json")[1])
+    assert r["telemetry_files"] == [] and not any("telemetry" in w for w in r["warnings"])
+    store = cache / "Microsoft" / "DeveloperTools" / ".onnxruntime"
+    store.mkdir(parents=True)
+    (store / "deviceid").write_text("f7c15876-d154-4057-abf5-55cb9727e4ba")
+    r = json.loads(doctor("--json")[1])
+    assert r["telemetry_files"] == [str(store)]
+    assert any(str(store) in w and "delete the folder" in w for w in r["warnings"])
+    code, out, err = doctor()
+    assert str(store) in out + err  # the human report says it too
