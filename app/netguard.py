@@ -56,9 +56,9 @@ MODE_ENV = "DOSSIER_NETWORK_GUARD"
 RECORD_ENV = "DOSSIER_NETWORK_RECORD"
 MODES = ("strict", "warn", "off")
 #: Environment the app sets at start-up so no library even tries a model hub or telemetry.
-#: ONNX Runtime (OCR) ships Microsoft's 1DS telemetry on Linux/macOS since 1.2x: it writes a
+#: ONNX Runtime (OCR; 1.32 here) ships Microsoft's 1DS telemetry on Linux/macOS: it writes a
 #: device id and an event store under ~/.cache/Microsoft/DeveloperTools/.onnxruntime and
-#: uploads from native code, which the socket guard below cannot see. ORT_DISABLE_TELEMETRY=1
+#: queues events for its native uploader, which the socket guard below cannot see. ORT_DISABLE_TELEMETRY=1
 #: (read when ORT initialises) stops all of it — measured with onnxruntime 1.32.0: no device
 #: id, no event store; ORT_TELEMETRY_DISABLED is the name later releases also honour.
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
