@@ -15,6 +15,7 @@ import platform
 import shutil
 import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 LIBRARIES = ("llama-cpp-python", "chromadb", "torch", "transformers", "pypdfium2", "PySide6", "pypdf", "numpy",
@@ -94,8 +95,6 @@ def telemetry_files() -> list[str]:
     Runtime's device id and event store (OCR). Dossier turns that telemetry off
     (app.netguard.OFFLINE_ENV), so one found here was written by another program, or by a
     Dossier from before it did."""
-    from pathlib import Path
-
     home = Path.home()
     caches = {Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache"), home / ".cache", home / "Library" / "Caches"}
     found = {c / "Microsoft" / "DeveloperTools" / ".onnxruntime" for c in caches}

@@ -135,35 +135,40 @@ class StatusBar(QStatusBar):
             self.jobs_menu.addAction(f"Cancel: {job.title} ({job.state})", lambda j=job: self.runner.cancel(j))
 
 
-class _JobLabel(ElidedLabel):
-    """The job's title: 320 px when the window has room, down to 80 (elided) when it has not, so
-    a running job never makes the window wider; its size hint does not follow the text, so
-    progress updates never shift the bar."""
+class _UpToWidth:
+    """Mixin for the job widgets: WIDTH px when the window has room, down to MIN_WIDTH when it
+    has not, so a running job never makes the window wider; the size hint is WIDTH whatever
+    the widget shows, so progress updates never shift the bar."""
+
+    WIDTH = MIN_WIDTH = 0
+
+    def _fit_widths(self) -> None:
+        self.setMinimumWidth(self.MIN_WIDTH)  # type: ignore[attr-defined]
+        self.setMaximumWidth(self.WIDTH)  # type: ignore[attr-defined]
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
+        return QSize(self.WIDTH, super().sizeHint().height())  # type: ignore[misc]
+
+
+class _JobLabel(_UpToWidth, ElidedLabel):
+    """The job's title, elided below 320 px."""
 
     WIDTH, MIN_WIDTH = 320, 80
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
-        self.setMinimumWidth(self.MIN_WIDTH)
-        self.setMaximumWidth(self.WIDTH)
+        self._fit_widths()
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
-        return QSize(self.WIDTH, super().sizeHint().height())
 
-
-class _JobProgress(QProgressBar):
-    """150 px when the window has room ("1,234/4,813 pages" fits), down to 90 when it has not."""
+class _JobProgress(_UpToWidth, QProgressBar):
+    """The job's progress ("1,234/4,813 pages" fits in 150 px)."""
 
     WIDTH, MIN_WIDTH = 150, 90
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumWidth(self.MIN_WIDTH)
-        self.setMaximumWidth(self.WIDTH)
-
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
-        return QSize(self.WIDTH, super().sizeHint().height())
+        self._fit_widths()
 
 
 def _separator(parent: QWidget) -> QFrame:
