@@ -2,7 +2,7 @@
 close the gap to the 0.80 macro document F1 target, so the next attempt starts from numbers.
 
     .venv/bin/python bench/risks_variants.py --cache-dir /tmp/risks_cache --out /tmp/variants.json \\
-        [--config '{"l2": 3e-5}'] [--sentence-vectors]
+        [--config '{"l2": 3e-5}'] [--sentence-vectors] [--knn]
 
 One run trains the sentence model per outer fold exactly as ``app.risks.train.train`` does
 (``--config`` overrides its settings; ``--sentence-vectors`` appends each sentence's own MiniLM
@@ -19,6 +19,9 @@ inner folds) and the held-out contracts' scores, and then compares document deci
 - ``cross_category``: + the best sentence logit of the category whose presence correlates most
   with this one's in the training contracts (e.g. Competitive Restriction Exception beside
   Non-Compete or Exclusivity: an exception needs a restriction to except from).
+- ``knn_vote`` (with ``--knn``, stop 12): + the best, over the contract's sentences, of the share
+  of a sentence's 10 nearest training sentences (MiniLM cosine; other contracts only) that are
+  labelled with the category: a semantic nearest-neighbour signal beside the lexical model.
 
 Macro over the categories with >= 10 positive contracts, as in bench/risks.py.
 """
@@ -48,19 +51,42 @@ from bench.risks_ingest import build_cache  # noqa: E402
 Logits = tuple[np.ndarray, np.ndarray]  # (sentences x categories) logits, cue hits
 
 
-def with_sentence_vectors(docs: list[TrainDoc], cache: dict[str, Any], rows: list[dict[str, Any]]) -> list[TrainDoc]:
+def with_sentence_vectors(docs: list[TrainDoc], vectors: list[np.ndarray]) -> list[TrainDoc]:
     """Each sentence's MiniLM vector appended to its cue columns (the model learns a weight per
     column; the first columns stay the categories' cue groups, so cue hits are unchanged)."""
+    return [TrainDoc(d.terms, np.hstack([d.cues, v]).astype(np.float32), d.y, d.present) for d, v in zip(docs, vectors)]
+
+
+def sentence_vectors(cache: dict[str, Any], rows: list[dict[str, Any]]) -> list[np.ndarray]:
+    """Each contract's sentences (app.risks.lexical units) as MiniLM vectors (unit length)."""
     from app.embed import load_embedder
     from app.risks.lexical import unit_text, units_of
 
     emb = load_embedder("minilm")
     out = []
-    for row, d in zip(rows, docs):
+    for row in rows:
         chunks = cache[row["id"]]["chunks"]
-        units = units_of(chunks)
-        vec = emb.embed([unit_text(chunks, u) for u in units]) if units else np.zeros((0, emb.dim), np.float32)
-        out.append(TrainDoc(d.terms, np.hstack([d.cues, vec]).astype(np.float32), d.y, d.present))
+        texts = [unit_text(chunks, u) for u in units_of(chunks)]
+        out.append(emb.embed(texts) if texts else np.zeros((0, emb.dim), np.float32))
+    return out
+
+
+def knn_votes(vectors: list[np.ndarray], docs: list[TrainDoc], pool: list[int], targets: list[int],
+              k: int = 10) -> dict[int, np.ndarray]:
+    """Per target contract, (sentences x categories): the share of each sentence's ``k`` most
+    similar sentences among the ``pool`` contracts (never its own) labelled with the category."""
+    owner = np.concatenate([np.full(len(vectors[i]), i) for i in pool])
+    pv = np.vstack([vectors[i] for i in pool])
+    py = np.vstack([docs[i].y for i in pool]).astype(np.float32)
+    out = {}
+    for t in targets:
+        if not len(vectors[t]):
+            out[t] = np.zeros((0, py.shape[1]), np.float32)
+            continue
+        sim = vectors[t] @ pv.T
+        sim[:, owner == t] = -2.0
+        nearest = np.argpartition(-sim, k, 1)[:, :k]
+        out[t] = py[nearest].mean(1)
     return out
 
 
@@ -97,7 +123,8 @@ def partners(ytr: np.ndarray) -> np.ndarray:
     return np.abs(cc).argmax(1)
 
 
-def features(logits: Logits, extra: str, exemplar: np.ndarray | None, partner: np.ndarray | None = None) -> np.ndarray:
+def features(logits: Logits, extra: str, exemplar: np.ndarray | None, partner: np.ndarray | None = None,
+             votes: np.ndarray | None = None) -> np.ndarray:
     """(categories x n) document features: the shipped three, plus the variant's."""
     lg, hits = logits
     masked = np.where(hits, lg, NO_SCORE)
@@ -109,6 +136,8 @@ def features(logits: Logits, extra: str, exemplar: np.ndarray | None, partner: n
         cols.append(exemplar)
     if extra == "cross_category" and partner is not None:
         cols.append(cols[0][partner])
+    if extra == "knn_vote" and votes is not None:
+        cols.append(votes.max(0) if len(votes) else np.zeros(lg.shape[1], np.float32))
     return np.stack(cols, 1)
 
 
@@ -140,14 +169,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     taxonomy = load_taxonomy()
     cache = build_cache(rows, args.data, args.cache_dir)
     _, docs = prepare(rows, cache, taxonomy)
+    vectors = sentence_vectors(cache, rows) if args.knn or args.sentence_vectors else None
     if args.sentence_vectors:
-        docs = with_sentence_vectors(docs, cache, rows)
+        docs = with_sentence_vectors(docs, vectors)
     cfg = Config(**json.loads(args.config))
     truth = np.vstack([d.present for d in docs])
     k = truth.shape[1]
     scored = [j for j in range(k) if truth[:, j].sum() >= MIN_POSITIVES]
-    variants: dict[str, np.ndarray] = {v: np.zeros_like(truth) for v in ("shipped", "nested_c", "more_features", "exemplars",
-                                                                   "cross_category")}
+    names = ("shipped", "nested_c", "more_features", "exemplars", "cross_category") + (("knn_vote",) if args.knn else ())
+    variants: dict[str, np.ndarray] = {v: np.zeros_like(truth) for v in names}
     chosen_c = []
     for n, held in enumerate(folds(len(docs), args.folds)):
         t0 = time.time()
@@ -167,10 +197,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         test_ex = dict(zip((int(i) for i in held), exemplar_features([docs[i] for i in held], tdocs, k)))
         ytr = truth[train_ids]
         pair = partners(ytr)
-        for name, extra in (("shipped", ""), ("nested_c", ""), ("more_features", "more_features"),
-                            ("exemplars", "exemplars"), ("cross_category", "cross_category")):
-            xtr = np.stack([features(oof[i], extra, exemplar[i], pair) for i in range(len(tdocs))])
-            xte = np.stack([features((test[i].logits, test[i].cue_hits), extra, test_ex[i], pair) for i in held])
+        votes = knn_votes(vectors or [], docs, train_ids, train_ids + [int(i) for i in held]) if args.knn else {}
+        for name in names:
+            extra = "" if name in ("shipped", "nested_c") else name
+            xtr = np.stack([features(oof[i], extra, exemplar[i], pair, votes.get(train_ids[i]))
+                            for i in range(len(tdocs))])
+            xte = np.stack([features((test[i].logits, test[i].cue_hits), extra, test_ex[i], pair, votes.get(i))
+                            for i in held])
             if name == "shipped":  # the decision train() fitted and ships
                 p = np.stack([model.decision.probability(x) >= model.decision.tau for x in xte])
             else:
@@ -179,7 +212,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 p = decide(xtr, ytr, xte, c)
             variants[name][held] = p
         print(f"fold {n + 1}/{args.folds} {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
-    return {"config": json.loads(args.config), "sentence_vectors": args.sentence_vectors, "n_contracts": len(docs),
+    return {"config": json.loads(args.config), "sentence_vectors": args.sentence_vectors, "knn": args.knn,
+            "n_contracts": len(docs),
             "n_categories": len(scored), "nested_c_chosen": chosen_c,
             "macro_doc_f1": {v: round(macro(p, truth, scored), 4) for v, p in variants.items()}}
 
@@ -192,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--config", default="{}", help="JSON overrides of app.risks.train.Config")
     ap.add_argument("--sentence-vectors", action="store_true")
+    ap.add_argument("--knn", action="store_true", help="also the knn_vote variant (embeds every sentence, ~1 min)")
     args = ap.parse_args(argv)
     if not (args.data / "contracts.jsonl").exists():
         print(f"No CUAD data at {args.data}", file=sys.stderr)
