@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from app.errors import PasswordRequired, PdfError
+from app.ingest.titles import guess_title
 from app.types import CancelToken, PageText
 
 if TYPE_CHECKING:
@@ -262,26 +262,3 @@ def _outline_pypdf(path: Path, password: str | None) -> list[OutlineEntry]:
     except Exception as exc:  # noqa: BLE001
         log.info("pypdf outline failed for %s: %s", path.name, exc)
         return []
-
-
-_JUNK_TITLE = re.compile(r"^(microsoft (word|excel|powerpoint) - |untitled|document\d*$)|\.(docx?|pdf|rtf|html?)$", re.I)
-_BOILERPLATE = re.compile(r"^(united states|securities and exchange commission|washington|form\b|table of contents"
-                          r"|\(?mark one\)?|page \d)", re.I)
-
-
-def guess_title(meta_title: str, pages: list[PageText], stem: str) -> str:
-    """Metadata title unless it is junk (accession numbers, "Microsoft Word - x.docx"),
-    else the registrant's name on a filing's cover, else the first heading-like line."""
-    meta_title = " ".join(meta_title.split())
-    if len(re.findall(r"[A-Za-z]{3,}", meta_title)) >= 1 and not _JUNK_TITLE.search(meta_title):
-        return meta_title[:200]
-    first = next((p.text for p in pages[:2] if p.has_text), "")
-    lines = [re.sub(r"^[\W_]+", "", " ".join(ln.split())) for ln in first.splitlines()[:80]]
-    lines = [ln for ln in lines if ln]
-    for i, ln in enumerate(lines):
-        if "exact name of registrant" in ln.lower() and i > 0:
-            return lines[i - 1][:200]
-    for ln in lines[:40]:
-        if 6 <= len(ln) <= 120 and ln[0].isupper() and re.search(r"[A-Za-z]{3,}", ln) and not _BOILERPLATE.match(ln):
-            return ln
-    return stem

@@ -17,6 +17,7 @@ from app.embed.base import Embedder
 from app.retrieval.expand import expansion_terms
 from app.retrieval.fusion import Group, merge_neighbours, rrf
 from app.store.catalog import Catalog
+from app.ingest.titles import subject
 from app.store.fts import title_terms
 from app.store.vectors import VectorIndex
 from app.types import Chunk, SearchHit
@@ -49,7 +50,7 @@ class HybridRetriever:
             for doc_id in doc_ids:  # "Does Boeing ..." scoped to Boeing's 10-K: "boeing" is noise
                 rec = self.catalog.get(self.workspace, doc_id)
                 if rec is not None:
-                    drop |= title_terms(rec.title, Path(rec.path).stem)
+                    drop |= title_terms(subject(rec.title), Path(rec.path).stem)
         if self.expand:
             query = f"{query} {expansion_terms(query)}"
         return [cid for cid, _ in self.catalog.lexical_search(self.workspace, query, doc_ids, n, drop)]
