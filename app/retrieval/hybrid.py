@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Literal, Mapping
 
 from app.embed.base import Embedder
+from app.ingest.titles import subject
 from app.retrieval.expand import expansion_terms
 from app.retrieval.fusion import Group, merge_neighbours, rrf
 from app.store.catalog import Catalog
-from app.ingest.titles import subject
 from app.store.fts import title_terms
 from app.store.vectors import VectorIndex
 from app.types import Chunk, SearchHit
