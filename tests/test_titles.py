@@ -9,8 +9,9 @@ import pytest
 
 from app.ingest.classify import guess_doc_type
 from app.ingest.pdf_text import read_pdf
-from app.ingest.titles import guess_title
+from app.ingest.titles import guess_title, subject
 from app.samples.pdf_writer import write_text_pdf
+from app.store.fts import title_terms
 from app.types import PageText
 from tests.conftest import bench_pdf
 
@@ -122,10 +123,14 @@ def test_real_bench_titles(parts: tuple[str, ...], expected: str) -> None:
 def test_subject_is_the_registrant_so_scoped_search_keeps_period_words() -> None:
     """Scoped search drops the title's words from the lexical query (the company name is on
     every page); "fiscal", "year", "quarter" and the month must stay in it."""
-    from app.ingest.titles import subject
-    from app.store.fts import title_terms
-
     title = guess_title("", [page(COVER_10K)], "x")
     assert subject(title) == "BEST BUY CO., INC."
     assert subject("SUPPLY AGREEMENT") == "SUPPLY AGREEMENT"
     assert title_terms(subject(title)) == {"best", "buy", "inc"}
+
+
+def test_hostile_cover_text_falls_back_to_the_file_name() -> None:
+    """A 2 MB line without breaks, a run of brackets and stars, 200,000 label lines: no title
+    is made up from them (and the parse child's time limit bounds the rest)."""
+    for text in ("A" * 2_000_000, "(" * 500_000 + "*" * 500_000, "Exhibit 10.1\r\n" * 200_000):
+        assert guess_title("", [page(text)], "report-2023") == "report-2023"
