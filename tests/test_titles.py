@@ -100,6 +100,19 @@ def test_metadata_title_kept_unless_junk_and_stem_last() -> None:
     assert guess_title("", [page("Exhibit 10.1\r\n12345")], "stem") == "stem"
 
 
+def test_press_release_titled_by_its_news_not_its_release_line() -> None:
+    """Every release of a company starts "FOR IMMEDIATE RELEASE"; the first line of news tells
+    them apart (contact lines are skipped, long lines shortened at a word)."""
+    release = "\r\n".join(["FOR IMMEDIATE RELEASE", "Media contact: Jane Roe, +1 555 0100",
+                            "\u2022 Second-quarter sales grew 6.3% to $25.5 billion, with operational growth of 7.5% "
+                            "and adjusted earnings per share up 8.1%", "OVERALL FINANCIAL RESULTS"])
+    title = guess_title("", [page(release)], "jnj-q2")
+    assert title.startswith("Press release: Second-quarter sales grew 6.3% to $25.5 billion") and title.endswith("\u2026")
+    assert len(title) <= len("Press release: ") + 101 and " up 8.1%" not in title
+    assert guess_title("", [page("FOR IMMEDIATE RELEASE\r\nContact: IR")], "jnj-q2") == "jnj-q2"
+    assert guess_title("Acme Reports Record Quarter", [page(release)], "x") == "Acme Reports Record Quarter"
+
+
 def test_real_pdf_contract_title_from_exhibit_page(tmp_path: Path) -> None:
     """Through the real reader (PDFium text): the exhibit label is not the title."""
     path = write_text_pdf(tmp_path / "ex.pdf", ["EXHIBIT 10.3\nRESELLER AGREEMENT\nThis Reseller Agreement is made "
@@ -115,6 +128,8 @@ def test_real_pdf_contract_title_from_exhibit_page(tmp_path: Path) -> None:
     (("financebench", "pdfs", "BESTBUY_2017_10K.pdf"), "BEST BUY CO., INC. — Form 10-K, fiscal year ended January 28, 2017"),
     (("financebench", "pdfs", "JPMORGAN_2022Q2_10Q.pdf"), "JPMorgan Chase & Co. — Form 10-Q, quarter ended June 30, 2022"),
     (("financebench", "pdfs", "NIKE_2023_10K.pdf"), "NIKE, Inc. — Form 10-K, fiscal year ended May 31, 2023"),
+    (("financebench", "pdfs", "JOHNSON_JOHNSON_2023Q2_EARNINGS.pdf"),
+     "Press release: 2023 Second-Quarter reported sales growth of 6.3% to $25.5 Billion with operational growth of 7.5%*\u2026"),
 ])
 def test_real_bench_titles(parts: tuple[str, ...], expected: str) -> None:
     assert read_pdf(bench_pdf(*parts)).title == expected

@@ -7,6 +7,8 @@
   alone is the same for every year of a company.
 - Otherwise the PDF's metadata title, unless it is junk (accession numbers,
   "Microsoft Word - x.docx").
+- Press releases: their first line of news (the "FOR IMMEDIATE RELEASE" above it is the same
+  for every release).
 - Otherwise the first heading-like line of the first pages, skipping filing-exhibit labels
   ("Exhibit 10.3"), execution-copy stamps and confidentiality legends, and preferring a line
   that names the kind of document ("INTELLECTUAL PROPERTY AGREEMENT").
@@ -33,6 +35,8 @@ _DOC_KIND = re.compile(r"\b(?:agreement|contract|amendment|addendum|licen[cs]e|l
                        r"|by-?laws|certificate)\b", re.I)
 # Lines of body text, not headings: preamble openings and defined terms ("Agreement").
 _SENTENCE = re.compile(r"^(?:this|these|the following|under this|whereas|in witness|now,? therefore)\b|\(\s*[\"\u201c]", re.I)
+_RELEASE = re.compile(r"^(?:for immediate release|(?:news|press|earnings) release)\b", re.I)
+_CONTACT = re.compile(r"^(?:contacts?|media|investors?|investor relations|press)\b\s*:?", re.I)
 FILING_SEPARATOR = " — "  # between a filing's registrant and its form and period
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},\s*\d{4}"
 _FORM = re.compile(r"\bform\s+(10-K|10-Q|8-K|20-F|40-F|6-K|10-KT|10-QT|S-1|S-4|DEF 14A)\b", re.I)
@@ -51,7 +55,7 @@ def guess_title(meta_title: str, pages: Sequence[PageText], stem: str) -> str:
     meta_title = " ".join(meta_title.split())
     if re.search(r"[A-Za-z]{3,}", meta_title) and not _JUNK_TITLE.search(meta_title):
         return meta_title[:200]
-    return heading_title(lines) or stem
+    return release_title(lines) or heading_title(lines) or stem
 
 
 def subject(title: str) -> str:
@@ -97,11 +101,24 @@ def filing_title(lines: Sequence[str]) -> str:
     return "".join(parts)[:200]
 
 
+def release_title(lines: Sequence[str]) -> str:
+    """'Press release: <its first line of news>' for a press release, else ''. Its top line
+    ("FOR IMMEDIATE RELEASE") is the same for every release a company issues."""
+    for i, ln in enumerate(lines[:8]):
+        if _RELEASE.match(ln):
+            news = [x for x in lines[i + 1 : i + 6] if len(re.findall(r"[A-Za-z]{3,}", x)) >= 4 and not _CONTACT.match(x)]
+            if news:
+                text = news[0] if len(news[0]) <= 100 else news[0][:100].rsplit(" ", 1)[0] + "\u2026"
+                return f"Press release: {text}"
+    return ""
+
+
 def heading_title(lines: Sequence[str]) -> str:
     """The first heading-like line naming a kind of document, else the first heading-like line."""
     head = list(lines[:40])
     candidates = [i for i, ln in enumerate(head) if 6 <= len(ln) <= 120 and ln[0].isupper() and re.search(r"[A-Za-z]{3,}", ln)
-                  and not _BOILERPLATE.match(ln) and not _LABEL.match(ln) and not _SENTENCE.search(ln)
+                  and not _BOILERPLATE.match(ln) and not _LABEL.match(ln) and not _RELEASE.match(ln) and not _CONTACT.match(ln)
+                  and not _SENTENCE.search(ln)
                   and sum(c.isdigit() for c in ln) <= 0.25 * len(ln)]
     for i in candidates:
         ln = head[i]
