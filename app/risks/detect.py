@@ -161,8 +161,11 @@ def _score_all(cats: list[Category], doc_type: str, chunks: Sequence[Chunk], chu
     return out
 
 
-def _finding(hit: Hit, pages: dict[int, str]) -> Finding:
-    cat, top = hit.cat, hit.picks[0]
+def _finding(hit: Hit, pages: dict[int, str], chunks: Sequence[Chunk]) -> Finding:
+    cat = hit.cat
+    top = select.from_sentence_start(hit.picks[0], chunks)
+    for p in hit.picks[1:]:
+        select.from_sentence_start(p, chunks)
     spans = [s for p in hit.picks for s in select.to_spans(pages, p)]
     value = None
     if cat.value:
@@ -171,7 +174,7 @@ def _finding(hit: Hit, pages: dict[int, str]) -> Finding:
     severity, violated, note = apply_rule(cat, value)
     return Finding(cat.id, cat.name, cat.group, severity, hit.confidence(), "present",
                    present_rationale(cat, value, note), spans, spans[0].page if spans else top.chunk.page_start,
-                   top.text, value, violated)
+                   top.quote, value, violated)
 
 
 def review_document(doc_id: str, doc_type: str, pages: Sequence[PageText], chunks: Sequence[Chunk],
@@ -193,7 +196,7 @@ def review_document(doc_id: str, doc_type: str, pages: Sequence[PageText], chunk
         if cancel:
             cancel.raise_if_cancelled()
         if h.present:
-            findings.append(_finding(h, page_map))
+            findings.append(_finding(h, page_map, chunks))
         elif h.cat.absence_is_risk:
             findings.append(Finding(h.cat.id, h.cat.name, h.cat.group, h.cat.severity, h.confidence(), "missing",
                                     missing_rationale(h.cat)))

@@ -8,16 +8,19 @@ same classifier applied to the sentence instead of the chunk.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from app.risks.cues import cue_count, sentences
+from app.text.sentences import sentence_spans
 from app.text.spans import chunk_offsets_to_spans
 from app.types import Chunk, Span
 
 MAX_EMBED_SENTENCES = 160
+#: How far a highlight may be extended back to reach the start of its sentence (characters).
+MAX_LEAD_CHARS = 600
 
 
 @dataclass
@@ -28,9 +31,16 @@ class Pick:
     cue_hits: int
     emb: float = 0.0
 
+    lead: list["Pick"] = field(default_factory=list)  # the sentence's start, in the chunk before
+
     @property
     def text(self) -> str:
         return self.chunk.text[self.start : self.end]
+
+    @property
+    def quote(self) -> str:
+        """The text from the start of the sentence (the lead, when there is one)."""
+        return " ".join([p.text for p in self.lead] + [self.text])
 
 
 def candidates(chunk: Chunk, cues: Sequence[str], exclude: Sequence[str] = ()) -> list[Pick]:
@@ -60,5 +70,31 @@ def best(picks: list[Pick]) -> Pick | None:
     return max(picks, key=lambda p: (min(p.cue_hits, 2), p.emb), default=None)
 
 
+
+
+def from_sentence_start(pick: Pick, chunks: Sequence[Chunk]) -> Pick:
+    """``pick`` extended back to the start of its sentence, so that a highlight and its quote
+    never begin mid-sentence ("days after the final resolution of ..."). Sentences are scored
+    in pieces of at most ~500 characters, and a chunk can begin inside a sentence; then the
+    sentence's start is in the chunk before, and becomes the pick's ``lead``. At most
+    MAX_LEAD_CHARS are added."""
+    text = pick.chunk.text
+    start = max((a for a, _ in sentence_spans(text, max_chars=0) if a <= pick.start), default=pick.start)
+    if 0 < pick.start - start <= MAX_LEAD_CHARS:
+        pick.start = start
+    i = next((n for n, c in enumerate(chunks) if c is pick.chunk), 0)
+    if pick.start == 0 and i > 0 and text[:1].islower():
+        prev = chunks[i - 1]
+        tail = prev.text.rstrip()
+        if tail and tail[-1] not in ".!?:;" and prev.page_end <= pick.chunk.page_start:
+            a = max((s for s, _ in sentence_spans(tail, max_chars=0)), default=0)
+            if len(tail) - a > MAX_LEAD_CHARS:  # a very long sentence: its last words, from a word start
+                cut = len(tail) - MAX_LEAD_CHARS
+                a = tail.find(" ", cut) + 1 or cut
+            pick.lead = [Pick(prev, a, len(tail), 0)]
+    return pick
+
+
 def to_spans(pages: Mapping[int, str], pick: Pick) -> list[Span]:
-    return chunk_offsets_to_spans(pages, pick.chunk, pick.start, pick.end)
+    """Page spans of the pick, its lead first."""
+    return [s for p in [*pick.lead, pick] for s in chunk_offsets_to_spans(pages, p.chunk, p.start, p.end)]
