@@ -6,6 +6,27 @@ import pytest
 from app.risks.taxonomy import DEFAULT_PATH, TaxonomyError, load_taxonomy
 
 
+@pytest.mark.parametrize("text, exclusive", [
+    ("Supplier appoints Distributor as its exclusive distributor in the Territory.", True),
+    ("Consultant shall work exclusively for the Company during the Term.", True),
+    ("Licensor grants an exclusive license to make and sell the Products.", True),
+    ("Licensor grants Licensee a non-exclusive, worldwide license.", False),
+    ("a NON-EXCLUSIVE, perpetual licence", False),
+    ("The courts of Delaware shall have exclusive jurisdiction.", False),
+    ("This is Buyer's sole and exclusive remedy for any breach.", False),
+    ("THE WARRANTIES ABOVE ARE THE EXCLUSIVE WARRANTIES OF IBM.", False),
+    ("All prices are exclusive of value added tax.", False),
+])
+def test_exclusivity_cues_are_not_fooled_by_its_opposites(text: str, exclusive: bool) -> None:
+    """"Non-exclusive" is the opposite of exclusivity, and "exclusive jurisdiction / remedy /
+    of taxes" are other clauses: before taxonomy 1.2 each of them counted as an exclusivity cue."""
+    from app.risks.cues import cue_count
+
+    cat = load_taxonomy().get("exclusivity")
+    assert cat is not None
+    assert (cue_count(text, cat.cues) > 0) is exclusive
+
+
 def _write(path: Path, data: object) -> Path:
     path.write_text(json.dumps(data) if not isinstance(data, str) else data, encoding="utf-8")
     return path
@@ -19,7 +40,7 @@ def _cat(**kw: object) -> dict:
 
 def test_default_taxonomy_loads() -> None:
     tax = load_taxonomy()
-    assert tax.version.startswith("1.1+")
+    assert tax.version.startswith("1.2+")
     assert len(tax.enabled(("contract",))) == 41
     ids = {c.id for c in tax.categories}
     for needed in ("going_concern", "material_weakness", "restatement", "auditor_change", "covenant_breach",
