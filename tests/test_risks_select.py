@@ -4,7 +4,7 @@ chunks made by the real chunker."""
 from __future__ import annotations
 
 from app.ingest.chunking import chunk_pages
-from app.risks.lexical import units_of, unit_text
+from app.risks.lexical import unit_text, units_of
 from app.risks.select import MAX_LEAD_CHARS, Pick, from_sentence_start, to_spans
 from app.settings import ChunkSettings
 from app.types import PageText

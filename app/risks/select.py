@@ -30,8 +30,7 @@ class Pick:
     end: int
     cue_hits: int
     emb: float = 0.0
-
-    lead: list["Pick"] = field(default_factory=list)  # the sentence's start, in the chunk before
+    lead: list[Pick] = field(default_factory=list)  # the sentence's start, in the chunk before
 
     @property
     def text(self) -> str:
@@ -68,8 +67,6 @@ def score_with_embeddings(groups: Sequence[tuple[list[Pick], np.ndarray | None]]
 
 def best(picks: list[Pick]) -> Pick | None:
     return max(picks, key=lambda p: (min(p.cue_hits, 2), p.emb), default=None)
-
-
 
 
 def from_sentence_start(pick: Pick, chunks: Sequence[Chunk]) -> Pick:
