@@ -109,6 +109,10 @@ def test_press_release_titled_by_its_news_not_its_release_line() -> None:
     title = guess_title("", [page(release)], "jnj-q2")
     assert title.startswith("Press release: Second-quarter sales grew 6.3% to $25.5 billion") and title.endswith("\u2026")
     assert len(title) <= len("Press release: ") + 101 and " up 8.1%" not in title
+    short = "FOR IMMEDIATE RELEASE\r\nAcme reports record third-quarter sales and raises its outlook.\r\nMORE"
+    assert guess_title("", [page(short)], "a") == "Press release: Acme reports record third-quarter sales and raises its outlook."
+    wrapped = "FOR IMMEDIATE RELEASE\r\n\u2022 Sales declined 4.4% primarily driven by unfavorable\r\nforeign exchange."
+    assert guess_title("", [page(wrapped)], "a") == "Press release: Sales declined 4.4% primarily driven by unfavorable\u2026"
     assert guess_title("", [page("FOR IMMEDIATE RELEASE\r\nContact: IR")], "jnj-q2") == "jnj-q2"
     assert guess_title("Acme Reports Record Quarter", [page(release)], "x") == "Acme Reports Record Quarter"
 

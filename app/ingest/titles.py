@@ -108,8 +108,8 @@ def release_title(lines: Sequence[str]) -> str:
         if _RELEASE.match(ln):
             news = [x for x in lines[i + 1 : i + 6] if len(re.findall(r"[A-Za-z]{3,}", x)) >= 4 and not _CONTACT.match(x)]
             if news:
-                text = news[0] if len(news[0]) <= 100 else news[0][:100].rsplit(" ", 1)[0] + "\u2026"
-                return f"Press release: {text}"
+                text = news[0] if len(news[0]) <= 100 else news[0][:100].rsplit(" ", 1)[0]
+                return f"Press release: {text}" + ("" if text[-1] in ".!?" else "\u2026")  # … : it goes on
     return ""
 
 
