@@ -147,6 +147,23 @@ def test_concept_question_finds_the_line_item(tmp_path: Path) -> None:
     cat.close()
 
 
+def test_a_tie_goes_to_the_exact_match_not_the_earlier_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The only chunk containing "34996" is the lexical #1; the dense side (approximate, here
+    stubbed) misses it and ranks page 0 first. Equal fused scores must not fall to page order."""
+    emb = load_embedder("fake")
+    cat = Catalog(tmp_path / "data")
+    vi = VectorIndex(tmp_path / "data" / "vectors", collection_name(WS, emb.identity))
+    items = [("Ledger", f"Ledger page {i + 1}. Entry {i * 7 + 3} records a payment to supplier {i}.") for i in range(8)]
+    items[7] = ("Ledger", "Ledger page 8. Entry 34996 records a payment to supplier 7.")
+    add_doc(cat, vi, emb, "ledger", "Ledger", items)
+    r = HybridRetriever(cat, vi, emb, WS, merge=False)
+    monkeypatch.setattr(r, "_dense", lambda *a: [f"ledger:{i}" for i in range(7)])
+    hits = r.search("34996", doc_ids=["ledger"], k=3)
+    assert hits[0].page_start == 7 and hits[0].ranks == {"lexical": 1}
+    assert hits[1].page_start == 0 and hits[1].score == hits[0].score  # a true tie
+    cat.close()
+
+
 def test_orphan_vectors_are_ignored(fake_setup) -> None:
     r, cat, vi, emb = fake_setup
     ghost = [Chunk("ghost", 0, "Delaware governing law ghost text", "", 0, 0, 0, 10)]

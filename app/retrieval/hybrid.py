@@ -84,7 +84,7 @@ class HybridRetriever:
         if section:
             needle = section.strip().lower()
             chunks = {cid: c for cid, c in chunks.items() if needle in c.section.lower()}
-        ordered = sorted(chunks, key=lambda cid: -scores[cid])
+        ordered = sorted(chunks, key=lambda cid: _rank_key(cid, scores, ranks))
         groups = merge_neighbours(ordered, scores, ranks, k, merge=self.merge)
         return self._hits(groups, chunks)
 
@@ -104,3 +104,12 @@ class HybridRetriever:
                                   char_start=first.char_start, char_end=last.char_end, score=round(g.score, 6),
                                   text=" ".join(c.text for c in parts), ranks=dict(g.ranks)))
         return hits
+
+
+def _rank_key(cid: str, scores: Mapping[str, float], ranks: Mapping[str, Mapping[str, int]]) -> tuple[float, int, float]:
+    """Fused score first. Ties (e.g. the lexical #1 against the dense #1) go to the better single
+    rank, then to the lexical match: an exact term ("34996", a clause number) is checkable
+    where a nearest vector is not. Without this, ties fell to the chunk nearer the document's
+    start (the catalog returns chunks in page order)."""
+    r = ranks.get(cid, {})
+    return -scores[cid], min(r.values(), default=1 << 30), float(r.get("lexical", float("inf")))
