@@ -146,6 +146,8 @@ def test_subject_is_the_registrant_so_scoped_search_keeps_period_words() -> None
     assert subject(title) == "BEST BUY CO., INC."
     assert subject("SUPPLY AGREEMENT") == "SUPPLY AGREEMENT"
     assert title_terms(subject(title)) == {"best", "buy", "inc"}
+    news = guess_title("", [page("FOR IMMEDIATE RELEASE\r\nSecond-quarter sales grew 6.3% on strong demand.")], "x")
+    assert news.startswith("Press release: ") and subject(news) == ""  # its words are news, not a name
 
 
 def test_hostile_cover_text_falls_back_to_the_file_name() -> None:

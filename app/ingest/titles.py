@@ -38,6 +38,7 @@ _SENTENCE = re.compile(r"^(?:this|these|the following|under this|whereas|in witn
 _RELEASE = re.compile(r"^(?:for immediate release|(?:news|press|earnings) release)\b", re.I)
 _CONTACT = re.compile(r"^(?:contacts?|media|investors?|investor relations|press)\b\s*:?", re.I)
 FILING_SEPARATOR = " — "  # between a filing's registrant and its form and period
+RELEASE_PREFIX = "Press release: "
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},\s*\d{4}"
 _FORM = re.compile(r"\bform\s+(10-K|10-Q|8-K|20-F|40-F|6-K|10-KT|10-QT|S-1|S-4|DEF 14A)\b", re.I)
 _PERIODS = (
@@ -59,8 +60,9 @@ def guess_title(meta_title: str, pages: Sequence[PageText], stem: str) -> str:
 
 
 def subject(title: str) -> str:
-    """Whom or what a title names: a filing title without its form and period."""
-    return title.split(FILING_SEPARATOR)[0]
+    """Whom or what a title names: a filing title without its form and period; nothing for a
+    press release (its title is a line of news, not a name found on every page)."""
+    return "" if title.startswith(RELEASE_PREFIX) else title.split(FILING_SEPARATOR)[0]
 
 
 def cover_lines(pages: Sequence[PageText]) -> list[str]:
@@ -109,7 +111,7 @@ def release_title(lines: Sequence[str]) -> str:
             news = [x for x in lines[i + 1 : i + 6] if len(re.findall(r"[A-Za-z]{3,}", x)) >= 4 and not _CONTACT.match(x)]
             if news:
                 text = news[0] if len(news[0]) <= 100 else news[0][:100].rsplit(" ", 1)[0]
-                return f"Press release: {text}" + ("" if text[-1] in ".!?" else "\u2026")  # … : it goes on
+                return RELEASE_PREFIX + text + ("" if text[-1] in ".!?" else "\u2026")  # … : it goes on
     return ""
 
 
