@@ -115,6 +115,8 @@ def test_press_release_titled_by_its_news_not_its_release_line() -> None:
     assert guess_title("", [page(wrapped)], "a") == "Press release: Sales declined 4.4% primarily driven by unfavorable\u2026"
     assert guess_title("", [page("FOR IMMEDIATE RELEASE\r\nContact: IR")], "jnj-q2") == "jnj-q2"
     assert guess_title("Acme Reports Record Quarter", [page(release)], "x") == "Acme Reports Record Quarter"
+    for heading in ("INVESTORS' RIGHTS AGREEMENT", "MEDIA SERVICES AGREEMENT", "PRESS DISTRIBUTION AGREEMENT"):
+        assert guess_title("", [page(f"EXHIBIT 10.2\r\n{heading}\r\nThis Agreement is made by Acme.")], "x") == heading
 
 
 def test_real_pdf_contract_title_from_exhibit_page(tmp_path: Path) -> None:

@@ -36,7 +36,9 @@ _DOC_KIND = re.compile(r"\b(?:agreement|contract|amendment|addendum|licen[cs]e|l
 # Lines of body text, not headings: preamble openings and defined terms ("Agreement").
 _SENTENCE = re.compile(r"^(?:this|these|the following|under this|whereas|in witness|now,? therefore)\b|\(\s*[\"\u201c]", re.I)
 _RELEASE = re.compile(r"^(?:for immediate release|(?:news|press|earnings) release)\b", re.I)
-_CONTACT = re.compile(r"^(?:contacts?|media|investors?|investor relations|press)\b\s*:?", re.I)
+# "Media contact: …", "Investors: …" (not "INVESTORS' RIGHTS AGREEMENT" or "MEDIA SERVICES AGREEMENT")
+_CONTACT = re.compile(r"^(?:(?:media|investors?|investor relations|press)(?:\s+(?:inquiries|relations))?\s*:"
+                      r"|(?:(?:media|investor|press)\s+)?contacts?\b)", re.I)
 FILING_SEPARATOR = " — "  # between a filing's registrant and its form and period
 RELEASE_PREFIX = "Press release: "
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},\s*\d{4}"
