@@ -110,9 +110,10 @@ def release_title(lines: Sequence[str]) -> str:
     ("FOR IMMEDIATE RELEASE") is the same for every release a company issues."""
     for i, ln in enumerate(lines[:8]):
         if _RELEASE.match(ln):
-            news = [x for x in lines[i + 1 : i + 6] if len(re.findall(r"[A-Za-z]{3,}", x)) >= 4 and not _CONTACT.match(x)]
+            news = next((x for x in lines[i + 1 : i + 6] if len(re.findall(r"[A-Za-z]{3,}", x)) >= 4
+                         and not _CONTACT.match(x)), "")
             if news:
-                text = news[0] if len(news[0]) <= 100 else news[0][:100].rsplit(" ", 1)[0]
+                text = news if len(news) <= 100 else news[:100].rsplit(" ", 1)[0]
                 return RELEASE_PREFIX + text + ("" if text[-1] in ".!?" else "\u2026")  # … : it goes on
     return ""
 

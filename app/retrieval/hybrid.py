@@ -111,5 +111,5 @@ def _rank_key(cid: str, scores: Mapping[str, float], ranks: Mapping[str, Mapping
     rank, then to the lexical match: an exact term ("34996", a clause number) is checkable
     where a nearest vector is not. Without this, ties fell to the chunk nearer the document's
     start (the catalog returns chunks in page order)."""
-    r = ranks.get(cid, {})
-    return -scores[cid], min(r.values(), default=1 << 30), float(r.get("lexical", float("inf")))
+    r = ranks[cid]
+    return -scores[cid], min(r.values()), r.get("lexical", float("inf"))

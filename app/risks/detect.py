@@ -162,9 +162,8 @@ def _score_all(cats: list[Category], doc_type: str, chunks: Sequence[Chunk], chu
 
 
 def _finding(hit: Hit, pages: dict[int, str], chunks: Sequence[Chunk]) -> Finding:
-    cat = hit.cat
-    top = select.from_sentence_start(hit.picks[0], chunks)
-    for p in hit.picks[1:]:
+    cat, top = hit.cat, hit.picks[0]
+    for p in hit.picks:
         select.from_sentence_start(p, chunks)
     spans = [s for p in hit.picks for s in select.to_spans(pages, p)]
     value = None

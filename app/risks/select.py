@@ -76,20 +76,28 @@ def from_sentence_start(pick: Pick, chunks: Sequence[Chunk]) -> Pick:
     sentence's start is in the chunk before, and becomes the pick's ``lead``. At most
     MAX_LEAD_CHARS are added."""
     text = pick.chunk.text
-    start = max((a for a, _ in sentence_spans(text, max_chars=0) if a <= pick.start), default=pick.start)
+    start = _sentence_start(text, pick.start)
     if 0 < pick.start - start <= MAX_LEAD_CHARS:
         pick.start = start
+    if pick.start > 0 or not text[:1].islower():
+        return pick
     i = next((n for n, c in enumerate(chunks) if c is pick.chunk), 0)
-    if pick.start == 0 and i > 0 and text[:1].islower():
-        prev = chunks[i - 1]
-        tail = prev.text.rstrip()
-        if tail and tail[-1] not in ".!?:;" and prev.page_end <= pick.chunk.page_start:
-            a = max((s for s, _ in sentence_spans(tail, max_chars=0)), default=0)
-            if len(tail) - a > MAX_LEAD_CHARS:  # a very long sentence: its last words, from a word start
-                cut = len(tail) - MAX_LEAD_CHARS
-                a = tail.find(" ", cut) + 1 or cut
-            pick.lead = [Pick(prev, a, len(tail), 0)]
+    if i == 0:
+        return pick
+    prev = chunks[i - 1]
+    tail = prev.text.rstrip()
+    if tail and tail[-1] not in ".!?:;" and prev.page_end <= pick.chunk.page_start:
+        a = _sentence_start(tail, len(tail))
+        if len(tail) - a > MAX_LEAD_CHARS:  # a very long sentence: its last words, from a word start
+            cut = len(tail) - MAX_LEAD_CHARS
+            a = tail.find(" ", cut) + 1 or cut
+        pick.lead = [Pick(prev, a, len(tail), 0)]
     return pick
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    """Where the sentence holding offset ``pos`` of ``text`` starts (sentences uncut by length)."""
+    return max((a for a, _ in sentence_spans(text, max_chars=0) if a <= pos), default=pos)
 
 
 def to_spans(pages: Mapping[int, str], pick: Pick) -> list[Span]:
