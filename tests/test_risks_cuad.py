@@ -61,3 +61,24 @@ def test_governing_law_found_on_right_page(embedder) -> None:
         assert gl.value and gl.value["jurisdiction"].lower() in row["answers"]["Governing Law"].lower()
         text = parsed.pages[gl.spans[0].page].text[gl.spans[0].start:gl.spans[0].end]
         assert gl.quote.split()[0] in text
+
+
+def test_highlights_and_quotes_start_where_their_sentence_starts() -> None:
+    """cuad-028 through the real reader, chunker and shipped model: before highlights grew back
+    to the sentence start, Cap On Liability was quoted from "days after the final resolution"
+    and Change Of Control from "modifications to the extent" (mid-sentence pieces)."""
+    from app.ingest.chunking import chunk_pages
+    from app.ingest.pdf_text import read_pdf
+    from app.risks.detect import review_document
+    from app.risks.taxonomy import load_taxonomy
+    from app.settings import ChunkSettings
+
+    parsed = read_pdf(CUAD / "pdfs" / "cuad-028.pdf")
+    chunks = chunk_pages("doc", parsed.pages, parsed.outline, ChunkSettings())
+    rep = review_document("doc", "contract", parsed.pages, chunks, None, load_taxonomy(), None)
+    present = [f for f in rep.findings if f.kind == "present"]
+    assert len(present) >= 10
+    for f in present:
+        assert not f.quote[:1].islower(), (f.category_name, f.quote[:80])
+        first = parsed.pages[f.spans[0].page].text[f.spans[0].start:f.spans[0].end]
+        assert " ".join(first.split()).startswith(" ".join(f.quote.split()[:3])), (f.category_name, first[:80])
