@@ -160,9 +160,11 @@ class Service:
 
     def ask(self, question: str, doc_ids: list[str] | None = None, conversation: Any = None,
             on_token: Callable[[str], None] | None = None, on_progress: ProgressFn | None = None,
-            cancel: CancelToken | None = None):  # type: ignore[no-untyped-def]  # -> Answer
+            cancel: CancelToken | None = None,
+            on_evidence: Callable[[list[Any]], None] | None = None):  # type: ignore[no-untyped-def]  # -> Answer
         """Answer ``question`` from the chosen documents (all when None) with verified citations.
-        Ingest embedding pauses while the model writes (see :class:`CpuScheduler`)."""
+        ``on_evidence`` gets the ranked passages before the model writes. Ingest embedding
+        pauses while the model writes (see :class:`CpuScheduler`)."""
         from app.analysis.qa import answer_question
 
         self.library.refresh()
@@ -172,7 +174,8 @@ class Service:
             return self.jobs.run("ask", {"question": question, "doc_ids": ids}, lambda: self.audit.ask(
                 question, ids, llm, lambda: answer_question(
                     question, self.retriever, self.library.catalog, self.workspace, llm, self.library.embedder,
-                    doc_ids=ids, history=conversation, on_token=on_token, on_progress=on_progress, cancel=cancel)))
+                    doc_ids=ids, history=conversation, on_token=on_token, on_progress=on_progress, cancel=cancel,
+                    on_evidence=on_evidence)))
 
     def summarize(self, doc_id: str, force: bool = False, on_token: Callable[[str], None] | None = None,
                   on_progress: ProgressFn | None = None, cancel: CancelToken | None = None):  # type: ignore[no-untyped-def]

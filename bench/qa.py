@@ -9,7 +9,8 @@ document.
     .venv/bin/python bench/qa.py --limit 8 --abstain 4 --data-dir /tmp/fb-data --out /tmp/qa.json
 
 Output: {"n", "evidence_page_recall", "fully_supported_share", "abstain_share", "model",
-"seconds_per_question", ...details}.
+"seconds_per_question", "median_seconds_to_evidence" (when the Ask tab lists the passages),
+"median_seconds_to_answer" (the same questions, answer written and checked), ...details}.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -108,7 +110,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             rows.append({"id": q["financebench_id"], "hit": bool(gold & evidence_pages(a.evidence)),
                          "fully_supported": a.fully_supported, "abstained": a.abstained, "answer": a.text[:300],
                          "gold_pages": sorted(gold), "evidence_pages": [e.page for e in a.evidence],
-                         "seconds": a.stats.get("total_s", 0.0)})
+                         "seconds": a.stats.get("total_s", 0.0),
+                         # None when the answer abstained for weak evidence (no model run, all at once)
+                         "seconds_to_evidence": a.stats.get("evidence_s")})
             print(json.dumps(rows[-1]), file=sys.stderr)
         answered_s = time.perf_counter() - t0
         abst = []
@@ -131,12 +135,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "abstain_share": round(sum(c["abstained"] for c in ok_abst) / len(ok_abst), 3) if ok_abst else None,
         "model": model,
         "seconds_per_question": round(answered_s / max(1, n), 2),
+        # the Ask tab lists the evidence when it is found, before the model writes (app.analysis.qa)
+        "median_seconds_to_evidence": _median([r["seconds_to_evidence"] for r in ok]),
+        "median_seconds_to_answer": _median([r["seconds"] for r in ok if r["seconds_to_evidence"] is not None]),
         "false_abstain_share": round(sum(r["abstained"] for r in ok) / n, 3) if n else 0.0,
         "abstain_cases": len(ok_abst),
         "errors": len(rows) - n + len(abst) - len(ok_abst),
         "questions": rows,
         "abstain_details": abst,
     }
+
+
+def _median(values: list[Any]) -> float | None:
+    xs = [float(v) for v in values if v is not None]
+    return round(statistics.median(xs), 2) if xs else None
 
 
 def main(argv: list[str] | None = None) -> int:

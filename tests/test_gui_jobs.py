@@ -103,3 +103,24 @@ def test_progress_and_stream_are_throttled(qtbot) -> None:  # type: ignore[no-un
     assert len(progress) < 200  # coalesced, not 5000 queued signals
     assert progress[-1].done == 5000  # the last one always arrives
     assert "".join(text) == "x" * 5000  # nothing lost, just batched
+
+
+def test_partial_result_arrives_in_order_before_the_result(qtbot) -> None:  # type: ignore[no-untyped-def]
+    runner = JobRunner()
+    events: list[tuple[str, object]] = []
+
+    def work(ctx):  # type: ignore[no-untyped-def]
+        ctx.stream("a")  # within the throttle window: held back, then sent before the partial
+        ctx.partial(["passage"])
+        ctx.stream("b")
+        return "answer"
+
+    job = runner.submit("ask", work, on_stream=lambda t: events.append(("text", t)),
+                        on_partial=lambda v: events.append(("partial", (v, threading.current_thread()))),
+                        on_result=lambda v: events.append(("result", v)))
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        pass
+    assert [e[0] for e in events] == ["text", "partial", "text", "result"]
+    assert events[0][1] == "a" and events[2][1] == "b" and events[3][1] == "answer"
+    value, thread = events[1][1]  # type: ignore[misc]
+    assert value == ["passage"] and thread is threading.main_thread()

@@ -219,3 +219,33 @@ def test_ingest_progress_of_a_scanned_document_never_goes_backwards() -> None:
     done = [p.done for p in seen]
     assert done == sorted(done) and len(seen) == 6  # the read-ahead event was dropped
     assert seen[2].message == "scan.pdf (1 of 2): OCR page 1/10" and seen[-1].done < 1000
+
+
+def test_ask_panel_keeps_early_evidence_when_the_answer_fails(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.analysis.types import Answer, Evidence
+    from app.gui.widgets.ask_panel import AskPanel
+    from app.types import Span
+
+    panel = AskPanel()
+    qtbot.addWidget(panel)
+    ev = Evidence(rank=1, chunk_id="c1", doc_id="d1", doc_title="Gamma Delta Supply Agreement", section="", page_start=1,
+                  page_end=1, char_start=0, char_end=60, score=1.0,
+                  text="This agreement is governed by the laws of the State of Texas.",
+                  best_sentence="This agreement is governed by the laws of the State of Texas.",
+                  best_sentence_spans=[Span(1, 17, 77)])
+    shown: list[tuple] = []
+    panel.show_requested.connect(lambda *a: shown.append(a))
+    panel.begin("Which law governs?")
+    panel.show_evidence([ev])
+    assert "1 passage found" in panel.evidence_label.text() and "State of Texas" in panel.evidence.toPlainText()
+    assert "1 passage found (listed under Evidence). Writing the answer" in panel.browser.toPlainText()
+    panel.show_error("The model stopped unexpectedly.")
+    assert "did not finish" in panel.evidence_label.text() and "State of Texas" in panel.evidence.toPlainText()
+    panel.click_evidence(0)
+    assert shown == [("d1", [Span(1, 17, 77)], "evidence")]
+    panel.begin("Again?")  # a new question starts with an empty list
+    panel.click_evidence(0)
+    assert len(shown) == 1 and "Searching" in panel.evidence.toPlainText()
+    panel.show_answer(Answer(question="Again?", text="Texas.", evidence=[]))
+    panel.show_evidence([ev])  # late (the answer is already shown): ignored
+    assert "State of Texas" not in panel.evidence.toPlainText()

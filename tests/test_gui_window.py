@@ -144,6 +144,24 @@ def test_escape_cancels_generation(qtbot, tmp_path: Path) -> None:  # type: igno
     assert w.ask_panel.ask_button.isEnabled() and not w.ask_panel.stop_button.isEnabled()
 
 
+def test_evidence_is_listed_and_opens_while_the_model_writes(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    llm = FakeLLM(["word " * 300 + "[1]"], delay_s=0.02)
+    w = _indexed_window(qtbot, tmp_path, llm)
+    job = w.ask("Is the indemnity capped?")
+    qtbot.waitUntil(lambda: "Acme Beta Services Agreement" in w.ask_panel.evidence.toPlainText(), timeout=20000)
+    assert not job.is_finished and w.ask_panel.answer is None  # the model is still writing
+    w.ask_panel.click_evidence(0)
+    rects = w.viewer.canvas.highlight_viewport_rects("evidence")
+    assert w.viewer.doc_id and rects and all(not r.isEmpty() for _p, r in rects)
+    assert not job.is_finished
+    w.cancel_ask()
+    assert w.runner.wait_idle(20)
+    # stopped: the passages found stay listed and usable
+    assert "Acme Beta Services Agreement" in w.ask_panel.evidence.toPlainText()
+    w.ask_panel.click_evidence(0)
+    assert w.viewer.canvas.highlight_viewport_rects("evidence")
+
+
 def test_summary_and_risks_tabs(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     w = _indexed_window(qtbot, tmp_path, FakeLLM(["The agreement renews automatically [1]."]))
     doc = w.service.documents()[0]

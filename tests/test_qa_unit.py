@@ -64,6 +64,27 @@ def test_model_abstention_keeps_the_evidence() -> None:
     assert a.text == NOT_FOUND and len(a.evidence) == 4 and not a.sentences
 
 
+def test_evidence_is_delivered_before_the_model_writes() -> None:
+    llm = FakeLLM([GOOD])
+    tokens: list[str] = []
+    early: list[tuple[list, int, int]] = []
+    a = _ask(llm, on_token=tokens.append,
+             on_evidence=lambda ev: early.append((ev, llm.calls, len(tokens))))
+    assert len(early) == 1
+    ev, calls, streamed = early[0]
+    assert calls == 0 and streamed == 0  # before the model was asked anything
+    assert [(e.chunk_id, e.best_sentence, e.best_sentence_spans) for e in ev] == \
+        [(e.chunk_id, e.best_sentence, e.best_sentence_spans) for e in a.evidence]
+    assert [e.source_number for e in a.evidence] == [1, 2, 3] and a.stats["evidence_s"] <= a.stats["total_s"]
+    assert all(e.source_number == 0 for e in ev)  # copies: the prompt's numbering came later
+
+
+def test_weak_evidence_sends_no_early_evidence() -> None:
+    early: list[list] = []
+    a = _ask(FakeLLM([GOOD]), question="What was Gizmotron's revenue in 2023?", on_evidence=early.append)
+    assert a.abstained and early == []  # the answer (with its closest passages) comes at once
+
+
 def test_paraphrased_abstention_is_detected() -> None:
     assert is_abstention("The sources do not contain information about dividends.")
     assert not is_abstention("Revenue was $1,577 million [1].")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from typing import Callable, Protocol, Sequence
 
 from app.analysis.budget import ANSWER_TOKENS, fit_sources, renumber
@@ -62,11 +63,15 @@ def answer_question(
     cancel: CancelToken | None = None,
     answer_tokens: int = ANSWER_TOKENS,
     rerank: bool = True,
+    on_evidence: Callable[[list[Evidence]], None] | None = None,
 ) -> Answer:
     """Answer ``question`` from the selected documents (all when ``doc_ids`` is None) with
     verified citations. ``history`` (if given) shapes retrieval/prompt and receives the turn.
     With ``rerank``, ``RERANK_POOL * k`` passages are retrieved and the ``k`` whose best
-    sentence matches the question best (fused with the retrieval rank) are kept."""
+    sentence matches the question best (fused with the retrieval rank) are kept.
+    ``on_evidence`` gets (copies of) the ranked evidence as soon as it is known, before the
+    model is loaded or writes: the reader can check the passages while the answer is written
+    (seconds with a small model on a laptop, a minute or more with a large one)."""
     question = question.strip()
     if not question:
         raise DossierError("The question is empty. Type a question about your documents.")
@@ -86,12 +91,14 @@ def answer_question(
     scope = list(doc_ids) if doc_ids else list(dict.fromkeys(h.doc_id for h in hits))
     weak, why = evidence_strength(question, sources, doc_texts_for(scope, pages, {h.doc_id: h.doc_title for h in hits}),
                                   qvecs[0])
+    evidence = build_evidence(question, qvecs[0], sources, pages)
     if weak:
-        answer = Answer(question=question, text="", model=_model_name(llm),
-                        evidence=build_evidence(question, qvecs[0], sources, pages))
+        answer = Answer(question=question, text="", model=_model_name(llm), evidence=evidence)
         return _abstain(answer, why, stats, t0, history)
-    answer, prompt_sources, kept_idx, hist_msgs = _plan_prompt(question, hits, sources, qvecs[0], pages, llm, history,
-                                                               answer_tokens)
+    stats["evidence_s"] = time.perf_counter() - t0
+    if on_evidence is not None:
+        on_evidence([replace(e) for e in evidence])  # the prompt plan below numbers the originals
+    answer, prompt_sources, kept_idx, hist_msgs = _plan_prompt(question, hits, evidence, llm, history, answer_tokens)
     if not prompt_sources:
         return _abstain(answer, "No passage fits the model's context.", stats, t0, history)
     messages = qa_messages(prompt_sources, question, hist_msgs)
@@ -107,20 +114,22 @@ def answer_question(
     return answer
 
 
-def _plan_prompt(question: str, hits: list[SearchHit], sources: list[SourceText], qvec: object, pages: PageCache,
-                 llm: LLM, history: Conversation | None, answer_tokens: int
-                 ) -> tuple[Answer, list[PromptSource], list[int], list]:
-    """Budget the sources next to rules/history/question; the Answer shell with evidence,
-    the numbered prompt sources, their indices into ``hits``, and the history messages."""
+def _plan_prompt(question: str, hits: list[SearchHit], evidence: list[Evidence], llm: LLM,
+                 history: Conversation | None, answer_tokens: int) -> tuple[Answer, list[PromptSource], list[int], list]:
+    """Budget the sources next to rules/history/question; the Answer shell with the evidence
+    (numbered as the prompt numbers them, with notes on what did not fit), the numbered prompt
+    sources, their indices into ``hits``, and the history messages."""
     hist_msgs = history.messages(llm, int(llm.n_ctx() * HISTORY_SHARE)) if history else []
     fixed = [QA_RULES, qa_user_prompt(question, len(hits))] + [m["content"] for m in hist_msgs]
     candidates = [PromptSource(i + 1, h.doc_title, h.page_start, h.text) for i, h in enumerate(hits)]
     budget = fit_sources(candidates, fixed, llm, answer_tokens)
     kept_idx = [c.number - 1 for c in budget.sources]
-    ev_notes = {i: "shortened to fit the model's context" for i in budget.truncated}
-    ev_notes.update({i: "did not fit the model's context; not given to the model" for i in budget.dropped})
-    evidence = build_evidence(question, qvec, sources, pages, {i: n + 1 for n, i in enumerate(kept_idx)},  # type: ignore[arg-type]
-                              ev_notes)
+    for n, i in enumerate(kept_idx):
+        evidence[i].source_number = n + 1
+    for i in budget.truncated:
+        evidence[i].note = "shortened to fit the model's context"
+    for i in budget.dropped:
+        evidence[i].note = "did not fit the model's context; not given to the model"
     answer = Answer(question=question, text="", evidence=evidence, model=_model_name(llm), notes=list(budget.notes))
     return answer, renumber(budget.sources), kept_idx, hist_msgs
 

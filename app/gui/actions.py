@@ -125,10 +125,11 @@ class ServiceActions:
 
         def work(ctx):  # type: ignore[no-untyped-def]
             return self.service.ask(question, doc_ids=scope, conversation=conversation, on_token=ctx.stream,
-                                    on_progress=ctx.on_progress, cancel=ctx.cancel)
+                                    on_progress=ctx.on_progress, cancel=ctx.cancel, on_evidence=ctx.partial)
 
         self._ask_job = self.runner.submit(f"Answering: {question[:40]}", work, resource="model",
                                            on_result=self._answer_done, on_stream=self.ask_panel.append_text,
+                                           on_partial=self.ask_panel.show_evidence,
                                            on_error=lambda e: self.ask_panel.show_error(self.error_text(e)))
         self._ask_job.cancelled.connect(lambda: self.ask_panel.show_error("Stopped."))
         return self._ask_job

@@ -3,8 +3,9 @@
 Why: the GUI thread must never block (the window has to stay responsive while a 300-page
 10-K is indexed or the model streams an answer), and worker threads must never touch
 widgets. A job's function runs on a ``QThreadPool`` thread and receives a
-:class:`JobContext` (``on_progress``, ``cancel``, ``stream``); progress, streamed text,
-the result and the error arrive as Qt signals, queued onto the GUI thread.
+:class:`JobContext` (``on_progress``, ``cancel``, ``stream``, ``partial``); progress,
+streamed text, partial results (e.g. an answer's evidence before the model writes), the
+result and the error arrive as Qt signals, queued onto the GUI thread in the order sent.
 
 Throttling: progress and streamed text are coalesced on the worker side and emitted at
 most every ``THROTTLE_S`` seconds, so a fast producer cannot flood the event loop.
@@ -55,6 +56,12 @@ class JobContext:
             self._pending_text.append(text)
         self._maybe_flush()
 
+    def partial(self, value: Any) -> None:
+        """Deliver an intermediate result now (not throttled: meant for a few per job). Text
+        and progress sent before it are delivered first."""
+        self.flush()
+        self._job.partial.emit(value)
+
     def _maybe_flush(self, final: bool = False) -> None:
         now = time.monotonic()
         if not final and now - self._last_emit < THROTTLE_S:
@@ -79,6 +86,7 @@ class Job(QObject):
 
     progressed = Signal(object)  # Progress
     streamed = Signal(str)
+    partial = Signal(object)  # an intermediate result (JobContext.partial)
     succeeded = Signal(object)  # the function's return value
     failed = Signal(object)  # the exception
     cancelled = Signal()
@@ -162,7 +170,8 @@ class JobRunner(QObject):
                on_result: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None,
                on_progress: Callable[[Progress], None] | None = None,
-               on_stream: Callable[[str], None] | None = None, quiet: bool = False) -> Job:
+               on_stream: Callable[[str], None] | None = None,
+               on_partial: Callable[[Any], None] | None = None, quiet: bool = False) -> Job:
         job = Job(title, fn, resource, quiet)
         if on_result:
             job.succeeded.connect(on_result)
@@ -172,6 +181,8 @@ class JobRunner(QObject):
             job.progressed.connect(on_progress)
         if on_stream:
             job.streamed.connect(on_stream)
+        if on_partial:
+            job.partial.connect(on_partial)
         job.progressed.connect(lambda _p, j=job: self.job_changed.emit(j))
         self._queue.append(job)
         self.job_added.emit(job)

@@ -1,7 +1,10 @@
 """The Ask tab: scope, a question box, the streamed answer with citation chips, the evidence.
 
 Citations render as links ``cite:N``: hovering shows the quoted source sentence, clicking
-asks the window to show its spans. Sentences the verifier could not support are marked.
+asks the window to show its spans. Sentences the verifier could not support are marked. The
+evidence comes first (``show_evidence``, as soon as the search is done), so the passages can
+be read and opened on the page while the model is still writing; the finished answer's list
+replaces it.
 The panel never calls the service itself; the window runs the job and feeds it here.
 Colours come from the palette, so the answer stays readable in light and dark themes.
 """
@@ -31,6 +34,8 @@ class AskPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.answer: Any = None
+        #: the passages listed under Evidence (early ones while the model writes, then the answer's)
+        self._evidence: list[Any] = []
         #: finished turns (question, answer or error text, text streamed before an error); kept as
         #: data and rendered with the palette's colours, so a theme change redraws them
         self._turns: list[tuple[str, Any, str]] = []
@@ -150,6 +155,7 @@ class AskPanel(QWidget):
     def _new_conversation(self) -> None:
         self._turns = []
         self.answer = None
+        self._evidence = []
         self._streamed = ""
         self._evidence_hint()
         self._render_intro()
@@ -163,13 +169,29 @@ class AskPanel(QWidget):
 
     # -- streaming --------------------------------------------------------------------
     def begin(self, question: str) -> None:
-        self._question, self._streamed, self.answer = question, "", None
+        self._question, self._streamed, self.answer, self._evidence = question, "", None, []
         self.question.clear()
         self.ask_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self._evidence_hint("Searching…")
         c = self.colors()
         self._render(f"<p style='color:{c.muted}'><i>Searching the documents and writing the answer…</i></p>")
+
+    def show_evidence(self, evidence: list[Any]) -> None:
+        """The passages found, before the answer: listed and clickable while the model writes."""
+        if self.answer is not None or not self.stop_button.isEnabled():  # late: the answer is already shown
+            return
+        self._show_evidence_list(list(evidence), "found, best first (click one to see it)")
+        if not self._streamed:
+            c = self.colors()
+            self._render(f"<p style='color:{c.muted}'><i>{len(evidence)} passage{'s' if len(evidence) != 1 else ''} "
+                         "found (listed under Evidence). Writing the answer…</i></p>")
+
+    def _show_evidence_list(self, evidence: list[Any], label: str) -> None:
+        self._evidence = evidence
+        self.evidence.setHtml(evidence_html(evidence, self.colors()))
+        self.evidence_label.setText(f"<b>Evidence</b> — {len(evidence)} passage{'s' if len(evidence) != 1 else ''} "
+                                    + label)
 
     def append_text(self, text: str) -> None:
         self._streamed += text
@@ -182,17 +204,17 @@ class AskPanel(QWidget):
     def show_error(self, message: str) -> None:
         self._turns.append((self._question, message, self._streamed))
         self._render_turns()
-        self._evidence_hint("No passages: the question did not finish.")
+        if self._evidence:  # found before the stop or error: still worth reading
+            self._show_evidence_list(self._evidence, "found, best first (the answer did not finish)")
+        else:
+            self._evidence_hint("No passages: the question did not finish.")
         self.end()
 
     def show_answer(self, answer: Any) -> None:
         self.answer = answer
         self._turns.append((self._question, answer, ""))
         self._render_turns()
-        evidence = list(getattr(answer, "evidence", []))
-        self.evidence.setHtml(evidence_html(evidence, self.colors()))
-        self.evidence_label.setText(f"<b>Evidence</b> — {len(evidence)} passage{'s' if len(evidence) != 1 else ''} "
-                                    "found, best first (click one to see it)")
+        self._show_evidence_list(list(getattr(answer, "evidence", [])), "found, best first (click one to see it)")
         self.end()
 
     def _turn_html(self, question: str, body: str) -> str:
@@ -266,11 +288,12 @@ class AskPanel(QWidget):
 
     def _evidence_clicked(self, url: QUrl) -> None:
         s = url.toString()
-        if not s.startswith("ev:") or self.answer is None:
+        i = int(s[3:]) if s[3:].isdigit() else -1
+        if not s.startswith("ev:") or not 0 <= i < len(self._evidence):
             return
         from app.types import Span
 
-        ev = self.answer.evidence[int(s[3:])]
+        ev = self._evidence[i]
         spans = list(getattr(ev, "best_sentence_spans", []) or [Span(ev.page_start, 0, 0)])
         self.show_requested.emit(ev.doc_id, spans, "evidence")
 
@@ -287,8 +310,8 @@ class AskPanel(QWidget):
         if event.type() == event.Type.PaletteChange:  # the theme changed: redraw with its colours
             if self._turns:
                 self._render_turns()
-                if self.answer is not None:
-                    self.evidence.setHtml(evidence_html(list(getattr(self.answer, "evidence", [])), self.colors()))
+                if self._evidence:
+                    self.evidence.setHtml(evidence_html(self._evidence, self.colors()))
             elif self.ask_button.isEnabled():
                 self._render_intro()
 
