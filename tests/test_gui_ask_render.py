@@ -54,3 +54,23 @@ def test_plain_text_for_clipboard() -> None:
 def test_abstention_renders_plainly() -> None:
     a = Answer(question="q", text="I could not find this in the selected documents.", abstained=True)
     assert "could not find" in answer_html(a) and "cite:" not in answer_html(a)
+
+
+def test_bare_reference_renders_as_a_cited_quote_with_a_note() -> None:
+    from PySide6.QtGui import QTextDocument
+
+    from app.analysis.qa import answer_question
+    from app.embed.fake import FakeEmbedder
+    from app.llm.fake import FakeLLM
+    from tests.test_qa_helpers import FakeCatalog, FakeRetriever, hit
+
+    a = answer_question("What was Widget Corp's revenue in 2023?", FakeRetriever([hit(1), hit(0)]), FakeCatalog(),
+                        "default", FakeLLM(["[1]"]), FakeEmbedder())
+    html = answer_html(a)
+    doc = QTextDocument()
+    doc.setHtml(html)
+    text = doc.toPlainText()
+    assert "href='cite:1'" in html and "unsup:" not in html
+    assert f"“{' '.join(a.citations[0].quote.split())}” [1]" in " ".join(text.split())
+    assert "The model wrote no answer, only the reference [1]" in text
+    assert answer_plain_text(a).startswith("“") and "Sources:\n[1]" in answer_plain_text(a)

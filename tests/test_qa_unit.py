@@ -85,6 +85,24 @@ def test_weak_evidence_sends_no_early_evidence() -> None:
     assert a.abstained and early == []  # the answer (with its closest passages) comes at once
 
 
+@pytest.mark.parametrize("reply", ["[2]", "[2].", " [2][1] ", "[2, 3]"])
+def test_a_bare_reference_becomes_a_cited_quote_of_that_source(reply: str) -> None:
+    a = _ask(FakeLLM([reply]))
+    ev = next(e for e in a.evidence if e.source_number == 2)
+    assert not a.abstained and not a.fully_supported  # a quote is not the model's answer
+    assert [c.number for c in a.citations] == [2] and a.citations[0].spans == ev.best_sentence_spans
+    for span in a.citations[0].spans:
+        assert " ".join(PAGES[span.page][span.start:span.end].split()) in " ".join(a.citations[0].quote.split())
+    assert a.text == f"“{' '.join(ev.best_sentence.split())}” [2]" and a.sentences[0].citations == [2]
+    assert "only the reference [2]" in a.notes[-1]
+
+
+@pytest.mark.parametrize("reply", ["[9]", "No.", "Revenue was $1,577 million [1]."])
+def test_other_short_replies_are_left_as_written(reply: str) -> None:
+    a = _ask(FakeLLM([reply]))
+    assert a.text == reply and not any("only the reference" in n for n in a.notes)
+
+
 def test_paraphrased_abstention_is_detected() -> None:
     assert is_abstention("The sources do not contain information about dividends.")
     assert not is_abstention("Revenue was $1,577 million [1].")

@@ -23,7 +23,7 @@ from app.analysis.conversation import Conversation
 from app.analysis.evidence import (EmbedderLike, PageCache, SourceText, build_evidence, doc_texts_for,
                                    evidence_strength, prepare_sources, rerank_sources)
 from app.analysis.prompts import NOT_FOUND, QA_RULES, PromptSource, is_abstention, qa_messages, qa_user_prompt
-from app.analysis.types import Answer, Evidence
+from app.analysis.types import Answer, AnswerSentence, Citation, Evidence
 from app.analysis.verify import NOTHING_TO_CHECK, verify_answer
 from app.errors import Cancelled, DossierError
 from app.text.sentences import sentence_spans
@@ -106,7 +106,8 @@ def answer_question(
     answer.text, answer.cancelled = _clean(text), cancelled
     if not cancelled and is_abstention(answer.text):
         return _abstain(answer, "", stats, t0, history)
-    _verify(answer, [sources[i] for i in kept_idx], embedder, pages, progress, stats)
+    if cancelled or not _quote_referenced(answer):
+        _verify(answer, [sources[i] for i in kept_idx], embedder, pages, progress, stats)
     stats["total_s"] = time.perf_counter() - t0
     answer.stats = stats
     if history is not None and not cancelled:
@@ -213,6 +214,35 @@ def _abstain(answer: Answer, why: str, stats: dict[str, float], t0: float, histo
     if history is not None:
         history.add(answer.question, answer.text, [], abstained=True)
     return answer
+
+
+#: An answer of nothing but source markers: "[1]", "[2].", "[1][3]", "[1, 2]".
+_MARKERS_ONLY = re.compile(r"\s*(?:\[\s*\d+(?:\s*,\s*\d+)*\s*\][\s.,;:]*)+")
+
+
+def _quote_referenced(answer: Answer) -> bool:
+    """A small model sometimes writes only a reference ("[1]") instead of an answer. Rather than
+    show a bare "[1]", quote the sentence of the first referenced source that best matches the
+    question (its evidence sentence), cited and highlighted like any citation, with a note that
+    the model wrote no answer. ``fully_supported`` stays False: a quote is not the model's answer.
+    False (nothing changed) when the text is anything else or names no source given to the model."""
+    if not _MARKERS_ONLY.fullmatch(answer.text):
+        return False
+    numbers = [int(n) for n in re.findall(r"\d+", answer.text)]
+    ev = next((e for n in numbers for e in answer.evidence if n and e.source_number == n and e.best_sentence_spans),
+              None)
+    if ev is None:
+        return False
+    n, quote = ev.source_number, " ".join(ev.best_sentence.split())
+    answer.text = f"“{quote}” [{n}]"
+    answer.sentences = [AnswerSentence(text=f"“{quote}”", citations=[n], supported=True, score=1.0,
+                                       reasons=[f"quoted from source [{n}]"])]
+    answer.citations = [Citation(number=n, doc_id=ev.doc_id, doc_title=ev.doc_title, page=ev.page,
+                                 spans=list(ev.best_sentence_spans), quote=ev.best_sentence, chunk_id=ev.chunk_id)]
+    answer.notes.append(f"The model wrote no answer, only the reference [{n}]. Shown instead: the sentence of "
+                        f"source [{n}] that best matches the question, quoted as it stands.")
+    answer.fully_supported = False
+    return True
 
 
 def _verify(answer: Answer, sources: Sequence[SourceText], embedder: EmbedderLike | None, pages: PageCache,

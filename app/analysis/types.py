@@ -90,7 +90,8 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     abstained: bool = False
-    #: True when every sentence is supported by the sources (False for an abstention).
+    #: True when every sentence is supported by the sources (False for an abstention, and for a
+    #: quoted source sentence standing in for an answer the model did not write).
     fully_supported: bool = False
     #: True when the user cancelled during generation: ``text`` is the partial answer.
     cancelled: bool = False
