@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import conftest_gui  # noqa: F401  (offscreen Qt)
+from PySide6.QtCore import QUrl
 
 from app.analysis.types import Answer, AnswerSentence, Citation
 from app.gui.widgets.ask_panel import answer_html, answer_plain_text
@@ -74,3 +75,38 @@ def test_bare_reference_renders_as_a_cited_quote_with_a_note() -> None:
     assert f"“{' '.join(a.citations[0].quote.split())}” [1]" in " ".join(text.split())
     assert "The model wrote no answer, only the reference [1]" in text
     assert answer_plain_text(a).startswith("“") and "Sources:\n[1]" in answer_plain_text(a)
+
+
+def _evidence(doc_id: str, title: str, sentence: str, page: int):  # type: ignore[no-untyped-def]
+    from app.analysis.types import Evidence
+
+    return Evidence(rank=1, chunk_id=f"{doc_id}-c", doc_id=doc_id, doc_title=title, section="", page_start=page,
+                    page_end=page, char_start=0, char_end=len(sentence), score=1.0, text=f"Intro. {sentence}",
+                    best_sentence=sentence, best_sentence_spans=[Span(page, 7, 7 + len(sentence))])
+
+
+def test_abstention_quotes_the_closest_passage_and_links_to_it(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from app.gui.widgets.ask_panel import AskPanel
+
+    first = Answer(question="Which law governs?", text="I could not find this in the selected documents.",
+                   abstained=True, evidence=[_evidence("d1", "MSA <Northwind>", "This Agreement is governed by the "
+                                                                               "laws of the State of Delaware.", 3)])
+    html = answer_html(first, turn=0)
+    assert "href='closest:0'" in html and "MSA &lt;Northwind&gt; — p. 4" in html
+    assert "“This Agreement is governed by the laws of the State of Delaware.”" in html and "Not an answer" in html
+    assert "Closest passage (MSA <Northwind>, page 4): “This Agreement is governed" in answer_plain_text(first)
+    panel = AskPanel()
+    qtbot.addWidget(panel)
+    shown: list[tuple] = []
+    panel.show_requested.connect(lambda *a: shown.append(a))
+    panel.begin(first.question)
+    panel.show_answer(first)
+    second = Answer(question="Who pays?", text="I could not find this in the selected documents.", abstained=True,
+                    evidence=[_evidence("d2", "Supply", "Delta Co pays $3 per widget.", 0)])
+    panel.begin(second.question)
+    panel.show_answer(second)
+    assert "closest:0" in panel.browser.toHtml() and "closest:1" in panel.browser.toHtml()
+    panel._anchor_clicked(QUrl("closest:0"))  # the first turn's passage, not the latest evidence
+    assert shown == [("d1", first.evidence[0].best_sentence_spans, "evidence")]
+    assert panel.click_closest(1) and shown[-1][0] == "d2"
+    assert not panel.click_closest(5)

@@ -55,12 +55,29 @@ def _clean(text: str) -> str:
     return html.escape(_MARKER.sub("", text).strip())
 
 
-def answer_html(answer: Any, c: Colors = LIGHT) -> str:
+def closest_passage(answer: Any) -> Any:
+    """The best-ranked evidence passage with a best sentence, for an abstention (else None)."""
+    if not getattr(answer, "abstained", False):
+        return None
+    return next((e for e in getattr(answer, "evidence", None) or [] if getattr(e, "best_sentence", "")), None)
+
+
+def answer_html(answer: Any, c: Colors = LIGHT, turn: int = 0) -> str:
     """Sentences with citation chips; unsupported ones marked ⚠ in the warning colour (hover
-    one to read why); notes and the "stopped" state in small grey text."""
+    one to read why); notes and the "stopped" state in small grey text. An abstention shows
+    the closest passage's best sentence, quoted, as a link ``closest:<turn>`` to its page: not
+    an answer, but the place to look (the rest are under Evidence)."""
     if getattr(answer, "abstained", False):
-        return (f"<p><i>{html.escape(answer.text)}</i></p><p style='color:{c.muted}'><small>The closest passages "
-                "are listed under Evidence.</small></p>")
+        ev = closest_passage(answer)
+        more = "The closest passages are listed under Evidence."
+        if ev is None:
+            return f"<p><i>{html.escape(answer.text)}</i></p><p style='color:{c.muted}'><small>{more}</small></p>"
+        quote = html.escape(" ".join(ev.best_sentence.split()))
+        return (f"<p><i>{html.escape(answer.text)}</i></p>"
+                f"<p>Closest passage, <a href='closest:{turn}' style='color:{c.link}'>{html.escape(ev.doc_title)} — "
+                f"p. {ev.page + 1}</a>:<br>“{quote}”</p>"
+                f"<p style='color:{c.muted}'><small>Not an answer: the passage that matches the question best, to "
+                f"read for yourself. More are listed under Evidence.</small></p>")
     sentences = getattr(answer, "sentences", None) or []
     inferred = {x.number for x in getattr(answer, "citations", []) if getattr(x, "inferred", False)}
     if not sentences:
@@ -156,6 +173,9 @@ def answer_plain_text(answer: Any) -> str:
     else:
         body = answer.text
     lines = [body, ""]
+    ev = closest_passage(answer)
+    if ev is not None:
+        lines += [f"Closest passage ({ev.doc_title}, page {ev.page + 1}): “{' '.join(ev.best_sentence.split())}”", ""]
     if getattr(answer, "citations", None):
         lines.append("Sources:")
         for c in answer.citations:

@@ -19,8 +19,8 @@ from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QSplitter,
                                QTextBrowser, QToolTip, QVBoxLayout, QWidget)
 
-from app.gui.widgets.answer_html import (Colors, answer_html, answer_plain_text, evidence_html, intro_html,
-                                         sentence_reason)
+from app.gui.widgets.answer_html import (Colors, answer_html, answer_plain_text, closest_passage, evidence_html,
+                                         intro_html, sentence_reason)
 
 __all__ = ["AskPanel", "answer_html", "answer_plain_text"]
 
@@ -224,12 +224,12 @@ class AskPanel(QWidget):
 
     def _finished_html(self) -> str:
         c, out = self.colors(), []
-        for question, result, partial in self._turns:
+        for turn, (question, result, partial) in enumerate(self._turns):
             if isinstance(result, str):  # an error or "Stopped."
                 body = (f"<p>{html.escape(partial)}</p>" if partial else "") + \
                     f"<p style='color:{c.warn}'>{html.escape(result)}</p>"
             else:
-                body = answer_html(result, c)
+                body = answer_html(result, c, turn)
             out.append(self._turn_html(question, body))
         return "".join(out)
 
@@ -263,6 +263,8 @@ class AskPanel(QWidget):
         s = url.toString()
         if s.startswith("cite:"):
             self.click_citation(int(s[5:]))
+        elif s.startswith("closest:") and s[8:].isdigit():
+            self.click_closest(int(s[8:]))
         elif s.startswith("ask:"):
             self.question.setText(QUrl.fromPercentEncoding(s[4:].encode()))
             self._submit()
@@ -296,6 +298,17 @@ class AskPanel(QWidget):
         ev = self._evidence[i]
         spans = list(getattr(ev, "best_sentence_spans", []) or [Span(ev.page_start, 0, 0)])
         self.show_requested.emit(ev.doc_id, spans, "evidence")
+
+    def click_closest(self, turn: int) -> bool:
+        """Show the closest passage of the abstention in conversation turn ``turn`` on its page."""
+        result = self._turns[turn][1] if 0 <= turn < len(self._turns) else None
+        ev = closest_passage(result) if result is not None and not isinstance(result, str) else None
+        if ev is None:
+            return False
+        from app.types import Span
+
+        self.show_requested.emit(ev.doc_id, list(ev.best_sentence_spans) or [Span(ev.page_start, 0, 0)], "evidence")
+        return True
 
     def click_evidence(self, index: int) -> None:
         self._evidence_clicked(QUrl(f"ev:{index}"))
