@@ -68,14 +68,12 @@ def answer_html(answer: Any, c: Colors = LIGHT, turn: int = 0) -> str:
     the closest passage's best sentence, quoted, as a link ``closest:<turn>`` to its page: not
     an answer, but the place to look (the rest are under Evidence)."""
     if getattr(answer, "abstained", False):
-        ev = closest_passage(answer)
-        more = "The closest passages are listed under Evidence."
+        head, ev = f"<p><i>{html.escape(answer.text)}</i></p>", closest_passage(answer)
         if ev is None:
-            return f"<p><i>{html.escape(answer.text)}</i></p><p style='color:{c.muted}'><small>{more}</small></p>"
+            return head + f"<p style='color:{c.muted}'><small>The closest passages are listed under Evidence.</small></p>"
         quote = html.escape(" ".join(ev.best_sentence.split()))
-        return (f"<p><i>{html.escape(answer.text)}</i></p>"
-                f"<p>Closest passage, <a href='closest:{turn}' style='color:{c.link}'>{html.escape(ev.doc_title)} — "
-                f"p. {ev.page + 1}</a>:<br>“{quote}”</p>"
+        return (head + f"<p>Closest passage, <a href='closest:{turn}' style='color:{c.link}'>"
+                f"{html.escape(ev.doc_title)} — p. {ev.page + 1}</a>:<br>“{quote}”</p>"
                 f"<p style='color:{c.muted}'><small>Not an answer: the passage that matches the question best, to "
                 f"read for yourself. More are listed under Evidence.</small></p>")
     sentences = getattr(answer, "sentences", None) or []

@@ -25,6 +25,10 @@ from app.gui.widgets.answer_html import (Colors, answer_html, answer_plain_text,
 __all__ = ["AskPanel", "answer_html", "answer_plain_text"]
 
 
+def _passages(n: int) -> str:
+    return f"{n} passage{'s' if n != 1 else ''}"
+
+
 class AskPanel(QWidget):
     ask_requested = Signal(str)  # question
     cancel_requested = Signal()
@@ -181,17 +185,15 @@ class AskPanel(QWidget):
         """The passages found, before the answer: listed and clickable while the model writes."""
         if self.answer is not None or not self.stop_button.isEnabled():  # late: the answer is already shown
             return
-        self._show_evidence_list(list(evidence), "found, best first (click one to see it)")
+        self._show_evidence_list(list(evidence))
         if not self._streamed:
-            c = self.colors()
-            self._render(f"<p style='color:{c.muted}'><i>{len(evidence)} passage{'s' if len(evidence) != 1 else ''} "
-                         "found (listed under Evidence). Writing the answer…</i></p>")
+            self._render(f"<p style='color:{self.colors().muted}'><i>{_passages(len(evidence))} found (listed under "
+                         "Evidence). Writing the answer…</i></p>")
 
-    def _show_evidence_list(self, evidence: list[Any], label: str) -> None:
+    def _show_evidence_list(self, evidence: list[Any], label: str = "found, best first (click one to see it)") -> None:
         self._evidence = evidence
         self.evidence.setHtml(evidence_html(evidence, self.colors()))
-        self.evidence_label.setText(f"<b>Evidence</b> — {len(evidence)} passage{'s' if len(evidence) != 1 else ''} "
-                                    + label)
+        self.evidence_label.setText(f"<b>Evidence</b> — {_passages(len(evidence))} {label}")
 
     def append_text(self, text: str) -> None:
         self._streamed += text
@@ -214,7 +216,7 @@ class AskPanel(QWidget):
         self.answer = answer
         self._turns.append((self._question, answer, ""))
         self._render_turns()
-        self._show_evidence_list(list(getattr(answer, "evidence", [])), "found, best first (click one to see it)")
+        self._show_evidence_list(list(getattr(answer, "evidence", [])))
         self.end()
 
     def _turn_html(self, question: str, body: str) -> str:
@@ -293,22 +295,22 @@ class AskPanel(QWidget):
         i = int(s[3:]) if s[3:].isdigit() else -1
         if not s.startswith("ev:") or not 0 <= i < len(self._evidence):
             return
-        from app.types import Span
-
-        ev = self._evidence[i]
-        spans = list(getattr(ev, "best_sentence_spans", []) or [Span(ev.page_start, 0, 0)])
-        self.show_requested.emit(ev.doc_id, spans, "evidence")
+        self._show_passage(self._evidence[i])
 
     def click_closest(self, turn: int) -> bool:
         """Show the closest passage of the abstention in conversation turn ``turn`` on its page."""
-        result = self._turns[turn][1] if 0 <= turn < len(self._turns) else None
-        ev = closest_passage(result) if result is not None and not isinstance(result, str) else None
+        ev = closest_passage(self._turns[turn][1]) if 0 <= turn < len(self._turns) else None
         if ev is None:
             return False
+        self._show_passage(ev)
+        return True
+
+    def _show_passage(self, ev: Any) -> None:
+        """Ask the window to show an evidence passage's best sentence (else its first page)."""
         from app.types import Span
 
-        self.show_requested.emit(ev.doc_id, list(ev.best_sentence_spans) or [Span(ev.page_start, 0, 0)], "evidence")
-        return True
+        spans = list(getattr(ev, "best_sentence_spans", []) or [Span(ev.page_start, 0, 0)])
+        self.show_requested.emit(ev.doc_id, spans, "evidence")
 
     def click_evidence(self, index: int) -> None:
         self._evidence_clicked(QUrl(f"ev:{index}"))
