@@ -30,10 +30,19 @@ def test_sample_with_real_embedder_and_bundled_model(qtbot, tmp_path: Path) -> N
     assert hits and any(h.page_start <= 3 <= h.page_end for h in hits)
     w.library.select(docs[0].id)
     job = w.ask("Which state's law governs this agreement?")
+    early: list[tuple[list, bool]] = []  # (evidence, was an answer already shown?)
+    job.partial.connect(lambda ev: early.append((ev, w.ask_panel.answer is not None)))
     assert w.runner.wait_idle(600), "the bundled model did not answer in time"
     assert job.state == "done", w.ask_panel.browser.toPlainText()
     answer = w.ask_panel.answer
     assert answer is not None and answer.text.strip()
+    # the evidence was listed before the answer, and is the answer's evidence
+    assert len(early) == 1 and not early[0][1]
+    assert [e.chunk_id for e in early[0][0]] == [e.chunk_id for e in answer.evidence]
+    assert answer.stats["evidence_s"] < answer.stats["total_s"]
+    if answer.abstained:  # the closest passage is quoted at the answer and opens on its page
+        assert "Closest passage" in w.ask_panel.browser.toPlainText()
+        assert w.ask_panel.click_closest(0) and w.viewer.current_page() == answer.evidence[0].page
     assert w.ask_panel.browser.toPlainText().strip()
     assert answer.evidence, "the evidence is returned also when the small model abstains"
     w.ask_panel.click_evidence(0)
